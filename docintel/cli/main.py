@@ -1,0 +1,54 @@
+"""Entry point of the ``docintel`` command: builds the Typer app and turns DocintelError into one line."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from docintel import __version__
+from docintel.errors import DocintelError
+
+# Each module defines register(app). Keep imports inside those modules' commands light: heavy libraries load
+# lazily so `docintel --help` starts fast.
+COMMAND_MODULES = [
+    "docintel.cli.stats",
+]
+
+app = typer.Typer(
+    name="docintel",
+    help="Answer questions about code, contracts and transcripts, choosing per question between a full "
+    "long-context pass and retrieval, with exact citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"docintel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """docintel"""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except DocintelError as e:
+        print(f"docintel: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("docintel: interrupted", file=sys.stderr)
+        sys.exit(130)

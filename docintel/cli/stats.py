@@ -1,0 +1,81 @@
+"""``docintel stats PATH``: what ingestion sees in a corpus."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from docintel.corpus import Corpus
+
+
+def corpus_stats(corpus: Corpus, *, largest: int = 10) -> dict[str, Any]:
+    by_kind: dict[str, dict[str, int]] = {}
+    by_language: dict[str, dict[str, int]] = {}
+    for doc in corpus.documents:
+        for table, key in ((by_kind, doc.kind), (by_language, doc.language or "-")):
+            row = table.setdefault(key, {"documents": 0, "segments": 0, "tokens": 0})
+            row["documents"] += 1
+            row["segments"] += len(doc.segments)
+            row["tokens"] += doc.tokens
+    biggest = sorted(corpus.documents, key=lambda d: (-d.tokens, d.path))[:largest]
+    return {
+        "root": str(corpus.root),
+        "documents": len(corpus.documents),
+        "segments": sum(len(d.segments) for d in corpus.documents),
+        "tokens": corpus.tokens,
+        "by_kind": by_kind,
+        "by_language": by_language,
+        "largest": [{"path": d.path, "kind": d.kind, "tokens": d.tokens, "bytes": d.size} for d in biggest],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in corpus.skipped],
+    }
+
+
+def stats(
+    path: Path = typer.Argument(..., help="A folder or a file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
+    max_file_mb: float = typer.Option(2.0, "--max-file-mb", help="Skip files larger than this."),
+) -> None:
+    """Documents and segments by kind and language, total tokens, largest documents, skipped files."""
+    from rich.table import Table
+
+    from docintel.cli.output import out_console, print_json, progress_bar
+    from docintel.ingest import IngestOptions, load_corpus
+
+    started = time.monotonic()
+    with progress_bar("Reading", unit="files") as update:
+        corpus = load_corpus(path, IngestOptions(max_file_bytes=int(max_file_mb * 1_000_000)), progress=update)
+    data = corpus_stats(corpus)
+    data["seconds"] = round(time.monotonic() - started, 3)
+    if as_json:
+        print_json(data)
+        return
+    out_console.print(
+        f"[bold]{data['documents']}[/] documents, [bold]{data['segments']}[/] segments, "
+        f"[bold]{data['tokens']:,}[/] tokens in {corpus.root} ({data['seconds']:.2f} s)"
+    )
+    for title, key in (("kind", "by_kind"), ("language", "by_language")):
+        table = Table(title=f"by {title}", title_justify="left")
+        for col in (title, "documents", "segments", "tokens"):
+            table.add_column(col, justify="left" if col == title else "right")
+        for name, row in sorted(data[key].items(), key=lambda kv: -kv[1]["tokens"]):
+            table.add_row(name, str(row["documents"]), str(row["segments"]), f"{row['tokens']:,}")
+        out_console.print(table)
+    table = Table(title="largest documents", title_justify="left")
+    for col in ("path", "kind", "tokens"):
+        table.add_column(col, justify="right" if col == "tokens" else "left")
+    for row in data["largest"]:
+        table.add_row(row["path"], row["kind"], f"{row['tokens']:,}")
+    out_console.print(table)
+    if corpus.skipped:
+        out_console.print(f"[yellow]{len(corpus.skipped)} skipped:[/]")
+        for s in corpus.skipped[:50]:
+            out_console.print(f"  {s.path}: {s.reason}")
+        if len(corpus.skipped) > 50:
+            out_console.print(f"  … and {len(corpus.skipped) - 50} more (--json lists all)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(stats)

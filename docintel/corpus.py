@@ -1,0 +1,144 @@
+"""The corpus model: what ingestion produces and every later stage reads.
+
+Every piece of text carries a SourceSpan from here to the citation in an answer. Offsets are character
+offsets into ``Document.text`` (the decoded file for text formats, the extracted text for PDF/DOCX), so
+``document.text[span.start:span.end] == segment.text`` always holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Kind = Literal["code", "contract", "transcript", "text"]
+KINDS: tuple[Kind, ...] = ("code", "contract", "transcript", "text")
+
+
+@dataclass(frozen=True)
+class SourceSpan:
+    """Where a piece of text came from: exact character range plus the human locators that apply."""
+
+    path: str  # POSIX path relative to the corpus root
+    start: int  # character offset into Document.text, inclusive
+    end: int  # exclusive
+    start_line: int  # 1-based, inclusive
+    end_line: int  # 1-based, inclusive
+    page: int | None = None  # 1-based page (PDF) or paragraph number (DOCX, see Document.language)
+    clause: str | None = None  # "12.3", "IV", "5(a)(iv)"
+    speaker: str | None = None
+    start_time: float | None = None  # seconds from the start of the recording
+    end_time: float | None = None
+
+    def label(self) -> str:
+        """A short human locator: ``path:12-30``, plus page, clause or timestamp where known."""
+        lines = f"{self.start_line}" if self.start_line == self.end_line else f"{self.start_line}-{self.end_line}"
+        parts = [f"{self.path}:{lines}"]
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
+        if self.clause:
+            parts.append(f"§ {self.clause}")
+        if self.speaker:
+            parts.append(self.speaker)
+        if self.start_time is not None:
+            parts.append(f"[{format_timestamp(self.start_time)}]")
+        return " ".join(parts)
+
+    def overlap(self, other: SourceSpan) -> int:
+        """Characters shared with another span of the same file (0 for another file)."""
+        if other.path != self.path:
+            return 0
+        return max(0, min(self.end, other.end) - max(self.start, other.start))
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def format_timestamp(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A unit of a document: a function, a clause, a transcript turn, a window of lines."""
+
+    text: str
+    span: SourceSpan
+    tokens: int  # estimate (docintel.tokens); backends count exactly later
+    unit: str  # function | class | method | statement | lines | article | section | clause | definition | turn | ...
+    name: str | None = None  # qualified name ("Flask.route"), clause heading, speaker
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A named thing defined in a document: a code symbol or a contract's defined term."""
+
+    name: str
+    kind: str  # function | class | method | variable | term
+    span: SourceSpan
+
+
+@dataclass(frozen=True)
+class Document:
+    path: str  # POSIX path relative to the corpus root
+    kind: Kind
+    language: str | None  # "python", "go", ... for code; "pdf", "docx", "vtt", "srt", "markdown" otherwise
+    sha256: str  # of the raw file bytes
+    size: int  # bytes on disk
+    text: str  # decoded (or extracted) text; spans index into it
+    segments: tuple[Segment, ...] = ()
+    definitions: tuple[Definition, ...] = ()
+    references: tuple[str, ...] = ()  # identifier names used in the file (code), sorted, unique
+
+    @property
+    def tokens(self) -> int:
+        return sum(s.tokens for s in self.segments)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str  # "binary", "gitignored", "lock file", "minified", "generated", "too large (5.1 MB > 2 MB)", ...
+
+
+@dataclass(frozen=True)
+class Corpus:
+    root: Path  # absolute, resolved
+    documents: tuple[Document, ...]  # sorted by path: the stable order of the full-context prefix
+    skipped: tuple[SkippedFile, ...] = ()
+    _by_path: dict[str, Document] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_path.update({d.path: d for d in self.documents})
+
+    def document(self, path: str) -> Document:
+        return self._by_path[path]
+
+    def segments(self) -> Iterator[Segment]:
+        for doc in self.documents:
+            yield from doc.segments
+
+    @property
+    def tokens(self) -> int:
+        return sum(d.tokens for d in self.documents)
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for d in self.documents:
+            counts[d.kind] = counts.get(d.kind, 0) + 1
+        return counts
+
+    @property
+    def content_hash(self) -> str:
+        """Identifies this exact corpus content: changes when any file is added, removed or edited."""
+        h = hashlib.sha256()
+        for d in self.documents:
+            h.update(d.path.encode())
+            h.update(b"\0")
+            h.update(d.sha256.encode())
+            h.update(b"\n")
+        return h.hexdigest()

@@ -1,0 +1,111 @@
+"""Ingestion: a path on disk -> a Corpus of documents and segments, each segment with its SourceSpan.
+
+One Loader per document family (``repo`` for code, ``contract``, ``transcript``, ``text``), chosen per file by
+``detect.detect_kind``; ``walk`` decides which files are read at all and reports every skip with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from docintel.corpus import Corpus, Document, Kind, SkippedFile
+from docintel.errors import InputError
+
+Progress = Callable[[int, int, str], None]  # (done, total, current path)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    max_file_bytes: int = 2_000_000
+    ignore_file: str = ".docintelignore"
+    window_lines: int = 60  # line windows for text without structure
+    window_overlap: int = 0
+
+
+class Loader(Protocol):
+    kind: Kind
+
+    def load(self, rel_path: str, data: bytes, options: IngestOptions) -> Document:
+        """Parse one file. Raise InputError (one-line message) for a file that cannot be read."""
+        ...
+
+
+# kind -> "module:Class"; heavy parsers (tree-sitter, pypdf, python-docx) load only when their kind appears.
+REGISTRY: dict[Kind, str] = {
+    "code": "docintel.ingest.repo:CodeLoader",
+    "contract": "docintel.ingest.contract:ContractLoader",
+    "transcript": "docintel.ingest.transcript:TranscriptLoader",
+    "text": "docintel.ingest.text:TextLoader",
+}
+_loaders: dict[Kind, Loader] = {}
+
+
+def get_loader(kind: Kind) -> Loader:
+    if kind not in _loaders:
+        module_name, cls_name = REGISTRY[kind].split(":")
+        _loaders[kind] = getattr(importlib.import_module(module_name), cls_name)()
+    return _loaders[kind]
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_utf8(rel_path: str, data: bytes) -> str:
+    """Decode as UTF-8 without translating newlines, so offsets match the file as other tools decode it."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"invalid UTF-8 at byte {e.start}; convert {rel_path} to UTF-8 to include it"
+        ) from None
+
+
+def load_corpus(
+    path: Path | str,
+    options: IngestOptions | None = None,
+    progress: Progress | None = None,
+) -> Corpus:
+    """Read a folder (or one file) into a Corpus. Files that cannot be read are skipped with a reason."""
+    from docintel.ingest.detect import detect_kind
+    from docintel.ingest.walk import walk_files
+
+    options = options or IngestOptions()
+    given = Path(path).expanduser()
+    if not given.exists():
+        raise InputError(f"path not found: {given}")
+    given = given.resolve()
+    if given.is_file():
+        root, files, skipped = given.parent, [given.name], []
+    elif given.is_dir():
+        root = given
+        files, skipped = walk_files(root, options)
+    else:
+        raise InputError(f"not a file or folder: {given}")
+
+    documents: list[Document] = []
+    for n, rel in enumerate(files):
+        if progress:
+            progress(n, len(files), rel)
+        try:
+            data = (root / rel).read_bytes()
+        except OSError as e:
+            skipped.append(SkippedFile(rel, f"unreadable ({e.strerror or e})"))
+            continue
+        kind = detect_kind(rel, data)
+        if kind is None:
+            skipped.append(SkippedFile(rel, "unsupported file type"))
+            continue
+        try:
+            documents.append(get_loader(kind).load(rel, data, options))
+        except InputError as e:
+            skipped.append(SkippedFile(rel, str(e)))
+    if progress:
+        progress(len(files), len(files), "")
+    documents.sort(key=lambda d: d.path)
+    return Corpus(root=root, documents=tuple(documents), skipped=tuple(sorted(skipped, key=lambda s: s.path)))

@@ -1,0 +1,68 @@
+"""Which loader reads a file: by extension first, then by content for prose formats."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from docintel.corpus import Kind
+
+# extension -> tree-sitter language name (tree-sitter-language-pack)
+CODE_LANGUAGES: dict[str, str] = {
+    ".py": "python", ".pyi": "python",
+    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
+    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
+    ".go": "go", ".rs": "rust", ".java": "java",
+    ".c": "c", ".h": "c",
+    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
+    ".rb": "ruby", ".php": "php", ".cs": "csharp", ".kt": "kotlin", ".swift": "swift", ".scala": "scala",
+    ".sh": "bash", ".bash": "bash", ".lua": "lua",
+}
+TRANSCRIPT_EXTENSIONS = {".vtt", ".srt"}
+DOCUMENT_EXTENSIONS = {".pdf", ".docx"}  # read by the contract loader (kind becomes "text" without clauses)
+PROSE_EXTENSIONS = {".txt", ".md", ".markdown", ".rst", ""}
+
+_SPEAKER_LINE = re.compile(r"^[A-Z][\w .'\-()]{0,48}:\s+\S")
+_CLAUSE = re.compile(
+    r"^\s*(ARTICLE\s+[IVXLC\d]+|Article\s+\d+|Section\s+\d+(\.\d+)*|SECTION\s+\d+|\d+\.\d*\s+[A-Z]|\([a-z]\)\s)",
+    re.MULTILINE,
+)
+_LEGAL = re.compile(
+    r"\b(agreement|hereby|hereinafter|shall|party|parties|governing law|witnesseth|whereas)\b", re.IGNORECASE
+)
+
+
+def language_of(rel_path: str) -> str | None:
+    return CODE_LANGUAGES.get(PurePosixPath(rel_path).suffix.lower())
+
+
+def looks_like_transcript(text: str) -> bool:
+    """Most non-blank lines are ``Speaker: text``."""
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+    if len(lines) < 3:
+        return False
+    return sum(1 for ln in lines if _SPEAKER_LINE.match(ln)) >= 0.6 * len(lines)
+
+
+def looks_like_contract(text: str) -> bool:
+    """Numbered clauses and legal vocabulary."""
+    head = text[:60_000]
+    return len(_CLAUSE.findall(head)) >= 3 and len(_LEGAL.findall(head)) >= 5
+
+
+def detect_kind(rel_path: str, data: bytes) -> Kind | None:
+    """The kind of document a file is, or None when no loader reads it."""
+    suffix = PurePosixPath(rel_path).suffix.lower()
+    if suffix in CODE_LANGUAGES:
+        return "code"
+    if suffix in TRANSCRIPT_EXTENSIONS:
+        return "transcript"
+    if suffix in DOCUMENT_EXTENSIONS:
+        return "contract"
+    text = data[:200_000].decode("utf-8", errors="ignore")
+    if suffix in PROSE_EXTENSIONS:
+        if looks_like_transcript(text):
+            return "transcript"
+        if looks_like_contract(text):
+            return "contract"
+    return "text"
