@@ -26,7 +26,7 @@ class SourceSpan:
     end: int  # exclusive
     start_line: int  # 1-based, inclusive
     end_line: int  # 1-based, inclusive
-    page: int | None = None  # 1-based page (PDF) or paragraph number (DOCX, see Document.language)
+    page: int | None = None  # 1-based page (PDF); None for DOCX, whose lines are its paragraphs
     clause: str | None = None  # "12.3", "IV", "5(a)(iv)"
     speaker: str | None = None
     start_time: float | None = None  # seconds from the start of the recording

@@ -44,6 +44,7 @@ class Plan:
     k: int = 0  # retrieved chunks for retrieve mode / salient passages for full mode
     groups: int = 1  # map_reduce: number of window-sized groups
     alternatives: dict[str, float] = field(default_factory=dict)  # mode -> estimated cost of feasible modes
+    scope: tuple[str, ...] = ()  # documents the question names: the plan reads only these (empty = whole corpus)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -30,13 +30,22 @@ class ModelProfile:
     tokenizer: str = "cl100k"  # how docintel estimates; backends count exactly
     token_margin: float = 1.15  # estimate x margin when budgeting (cl100k under-counts Claude)
     description: str = ""
+    # Long-context pricing: a request whose input exceeds this many tokens pays every input price x the input
+    # factor and the output price x the output factor (0 = no such tier).
+    long_context_tokens: int = 0
+    long_context_input_factor: float = 1.0
+    long_context_output_factor: float = 1.0
 
     def cost(self, *, uncached: int = 0, cache_write: int = 0, cache_read: int = 0, output: int = 0) -> float:
+        """USD for one request with these token counts."""
+        long = bool(self.long_context_tokens) and uncached + cache_write + cache_read > self.long_context_tokens
+        inp = self.long_context_input_factor if long else 1.0
+        out = self.long_context_output_factor if long else 1.0
         return (
-            uncached * self.input_per_mtok
-            + cache_write * self.cache_write_per_mtok
-            + cache_read * self.cache_read_per_mtok
-            + output * self.output_per_mtok
+            inp * uncached * self.input_per_mtok
+            + inp * cache_write * self.cache_write_per_mtok
+            + inp * cache_read * self.cache_read_per_mtok
+            + out * output * self.output_per_mtok
         ) / 1_000_000
 
     def with_window(self, window: int) -> ModelProfile:

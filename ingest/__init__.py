@@ -61,9 +61,7 @@ def decode_utf8(rel_path: str, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise InputError(
-            f"invalid UTF-8 at byte {e.start}; convert {rel_path} to UTF-8 to include it"
-        ) from None
+        raise InputError(f"invalid UTF-8 at byte {e.start}; convert {rel_path} to UTF-8 to include it") from None
 
 
 def load_corpus(
@@ -72,7 +70,6 @@ def load_corpus(
     progress: Progress | None = None,
 ) -> Corpus:
     """Read a folder (or one file) into a Corpus. Files that cannot be read are skipped with a reason."""
-    from docintel.ingest.detect import detect_kind
     from docintel.ingest.walk import walk_files
 
     options = options or IngestOptions()
@@ -88,23 +85,14 @@ def load_corpus(
     else:
         raise InputError(f"not a file or folder: {given}")
 
+    from docintel.ingest.pool import load_files
+
     documents: list[Document] = []
-    for n, rel in enumerate(files):
-        if progress:
-            progress(n, len(files), rel)
-        try:
-            data = (root / rel).read_bytes()
-        except OSError as e:
-            skipped.append(SkippedFile(rel, f"unreadable ({e.strerror or e})"))
-            continue
-        kind = detect_kind(rel, data)
-        if kind is None:
-            skipped.append(SkippedFile(rel, "unsupported file type"))
-            continue
-        try:
-            documents.append(get_loader(kind).load(rel, data, options))
-        except InputError as e:
-            skipped.append(SkippedFile(rel, str(e)))
+    for loaded in load_files(root, files, options, progress):
+        if isinstance(loaded, SkippedFile):
+            skipped.append(loaded)
+        else:
+            documents.append(loaded)
     if progress:
         progress(len(files), len(files), "")
     documents.sort(key=lambda d: d.path)

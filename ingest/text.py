@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from docintel.corpus import Document, Segment, SourceSpan
+from docintel.corpus import Document, Kind, Segment, SourceSpan
 from docintel.ingest import IngestOptions, decode_utf8, sha256_bytes
 from docintel.ingest.lines import LineIndex
 from docintel.tokens import count_tokens
@@ -50,7 +50,7 @@ def line_windows(rel_path: str, text: str, window: int, unit: str = "lines") -> 
 
 
 class TextLoader:
-    kind = "text"
+    kind: Kind = "text"
 
     def load(self, rel_path: str, data: bytes, options: IngestOptions) -> Document:
         text = decode_utf8(rel_path, data)

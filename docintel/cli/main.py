@@ -14,6 +14,13 @@ from docintel.errors import DocintelError
 # lazily so `docintel --help` starts fast.
 COMMAND_MODULES = [
     "docintel.cli.stats",
+    "docintel.cli.ask",
+    "docintel.cli.eval",
+    "docintel.cli.audit",
+    "docintel.cli.mcp",
+    "docintel.cli.serve",
+    "docintel.cli.index",
+    "docintel.cli.tui",
 ]
 
 app = typer.Typer(

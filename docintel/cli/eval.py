@@ -1,0 +1,198 @@
+"""``docintel eval --cases FILE.jsonl`` (evidence recall and prompt cost per strategy) and ``docintel eval niah``.
+
+``eval`` is a Typer group that runs the case evaluation when no subcommand is given, so both
+``docintel eval --cases x.jsonl`` and ``docintel eval niah`` work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from docintel.errors import InputError
+
+DEFAULT_PROFILE = "claude-sonnet-4-6"
+HAYSTACK_RELATIVE = Path("..") / "shared" / "eval" / "corpora" / "haystack-essays"
+
+eval_app = typer.Typer(
+    name="eval",
+    help="Evidence recall and prompt cost of the router against always-full and always-retrieve; "
+    "`docintel eval niah` for the needle-in-a-haystack heatmap.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    add_completion=False,
+)
+
+
+def _parse_strategies(text: str) -> list[Any]:
+    from docintel.eval_report import STRATEGIES
+
+    chosen = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in STRATEGIES]
+    if unknown or not chosen:
+        raise InputError(f"unknown strategy {unknown[0] if unknown else text!r}; choose from {','.join(STRATEGIES)}")
+    return [s for s in STRATEGIES if s in chosen]
+
+
+def _backend(name: str | None, profile: Any) -> Any:
+    if not name:
+        return None
+    from docintel.backends import get_backend
+
+    try:
+        return get_backend(name, profile=profile)
+    except TypeError:
+        return get_backend(name)
+
+
+@eval_app.callback()
+def eval_cases(
+    ctx: typer.Context,
+    cases: Path | None = typer.Option(None, "--cases", help="A cases file (JSON lines, see shared/eval/README.md)."),
+    corpora: Path | None = typer.Option(
+        None, "--corpora", help="Folder holding the corpora; default: corpora/ beside the cases file's folder."
+    ),
+    profile: str = typer.Option(DEFAULT_PROFILE, "--profile", help="Model profile for window and prices."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N cases of the file."),
+    sample: int | None = typer.Option(
+        None, "--sample", min=1, help="N cases evenly spaced over the file (instead of the first N)."
+    ),
+    strategies: str = typer.Option("router,full,retrieve", "--strategies", help="Comma-separated strategies."),
+    backend: str | None = typer.Option(
+        None, "--backend", help="Also generate answers with this backend and score them."
+    ),
+    details: bool = typer.Option(False, "--details", help="With --json: include one row per case and strategy."),
+) -> None:
+    """Run the cases of FILE under the router, always-full and always-retrieve; report recall, tokens and cost."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if cases is None:
+        raise InputError("give --cases FILE.jsonl (or run `docintel eval niah`); see `docintel eval --help`")
+
+    from docintel.cli.output import print_json, progress_bar
+    from docintel.eval_report import report
+    from docintel.evaluation import default_corpora_dir, evaluate, load_cases
+    from docintel.profiles import get_profile
+
+    model = get_profile(profile)
+    chosen = _parse_strategies(strategies)
+    loaded = load_cases(cases, limit=limit, sample=sample)
+    corpora_dir = corpora or default_corpora_dir(cases)
+
+    def open_progress(name: str) -> Any:
+        return progress_bar(f"Indexing {name}", unit="files", delay_s=0.5)
+
+    with progress_bar("Evaluating", unit="cases", delay_s=0.5) as update:
+        results = evaluate(
+            loaded,
+            corpora_dir,
+            model,
+            strategies=chosen,
+            backend=_backend(backend, model),
+            open_progress=open_progress,
+            case_progress=update,
+        )
+    data = report(results, profile=model, cases_file=str(cases))
+    if details:
+        data["results"] = [r.to_dict() for r in results]
+    if as_json:
+        print_json(data)
+    else:
+        print_table(data)
+
+
+def print_table(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from docintel.cli.output import out_console
+    from docintel.eval_report import iter_rows
+
+    table = Table(
+        title=f"{Path(data['cases_file']).name}: {data['cases']} cases, profile {data['profile']}", title_justify="left"
+    )
+    for col in ("suite/kind", "strategy", "n", "recall", "≥½", "tok/case", "$/case", "modes"):
+        text = col in ("suite/kind", "strategy", "modes")
+        table.add_column(col, justify="left" if text else "right", overflow="fold")
+    previous = None
+    for group, strategy, s in iter_rows(data):
+        if previous is not None and group != previous:
+            table.add_section()
+        previous = group
+        modes = " ".join(f"{m}:{c}" for m, c in sorted(s["modes"].items()))
+        table.add_row(
+            group,
+            strategy,
+            str(s["cases"]),
+            "N/A" if s["recall"] is None else f"{s['recall']:.3f}",
+            "N/A" if s["spans_half_covered"] is None else f"{s['spans_half_covered']:.2f}",
+            f"{s['tokens_per_case']:,}",
+            f"{s['cost_per_case_usd']:.4f}",
+            modes + (f" truncated:{s['truncated']}" if s["truncated"] else ""),
+        )
+    out_console.print(table)
+    ratio = data.get("router_vs_full")
+    if ratio:
+        out_console.print(
+            f"router vs always-full: recall ×{ratio['recall_ratio']}, tokens ×{ratio['token_ratio']}, "
+            f"cost ×{ratio['cost_ratio']}"
+        )
+
+
+@eval_app.command("niah")
+def eval_niah(
+    corpus: Path | None = typer.Option(
+        None, "--corpus", help="Haystack corpus (default ../shared/eval/corpora/haystack-essays)."
+    ),
+    lengths: str = typer.Option("8k,32k,128k", "--lengths", help="Haystack lengths in tokens (k = 1,000)."),
+    depths: str = typer.Option("0,25,50,75,100", "--depths", help="Needle depths in percent."),
+    out: Path = typer.Option(Path("heatmap.png"), "--out", help="Where to write the heatmap PNG."),
+    profile: str = typer.Option(DEFAULT_PROFILE, "--profile", help="Model profile for window and prices."),
+    strategy: str = typer.Option("router", "--strategy", help="router, full or retrieve."),
+    backend: str | None = typer.Option(None, "--backend", help="Also answer with this backend and score answers."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
+) -> None:
+    """Needle in a haystack: depth × length heatmap of whether the needle reaches the prompt (and the answer)."""
+    from docintel.cli.output import out_console, print_json, progress_bar
+    from docintel.niah import draw_heatmap, parse_depths, parse_lengths, run_niah
+    from docintel.profiles import get_profile
+
+    model = get_profile(profile)
+    (chosen,) = _parse_strategies(strategy)
+    haystack = corpus or _default_haystack()
+    with progress_bar("Needle in a haystack", unit="cells", delay_s=0.5) as update:
+        results = run_niah(
+            haystack,
+            model,
+            lengths=parse_lengths(lengths),
+            depths=parse_depths(depths),
+            strategy=chosen,
+            backend=_backend(backend, model),
+            progress=update,
+        )
+    draw_heatmap(results, out, title=f"{haystack.name} · {model.id} · {chosen}")
+    if as_json:
+        print_json(
+            {"heatmap": str(out), "profile": model.id, "strategy": chosen, "cells": [r.to_dict() for r in results]}
+        )
+        return
+    for r in results:
+        answer = "" if r.in_answer is None else f", in answer {r.in_answer:.2f}"
+        out_console.print(
+            f"{r.length:>8,} tokens  depth {r.depth:>3}%  {r.mode:<10} in prompt {r.in_prompt:.2f}{answer}"
+        )
+    out_console.print(f"heatmap: {out}")
+
+
+def _default_haystack() -> Path:
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = (base / HAYSTACK_RELATIVE).resolve()
+        if candidate.is_dir():
+            return candidate
+    raise InputError(f"haystack corpus not found at {HAYSTACK_RELATIVE}; pass --corpus DIR")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(eval_app, name="eval")

@@ -1,0 +1,370 @@
+"""The pipeline: question -> Plan -> Prompt -> Backend stream -> citations -> Answer.
+
+One short function per step, each callable alone (an agent may want only the Plan, or only the Prompt), and
+``ask`` wiring them in order with the two recoveries the design asks for:
+- Self-Route: a retrieve answer that says the context is insufficient is re-asked as a full pass when the plan's
+  fallback allows it; both calls' usage is reported;
+- a prompt over the window (ours, or the backend's exact count) falls back to a retrieve plan, said in the notes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from html import escape
+from typing import Any, Literal
+
+from docintel.answer import Answer, TextDelta, Usage, UsageEvent
+from docintel.backends import Backend
+from docintel.cache_state import cache_status, record_sent
+from docintel.citations import extract_citations
+from docintel.context import (
+    INSUFFICIENT_MARKER,
+    Searcher,
+    build_full_prompt,
+    build_map_prompts,
+    build_reduce_prompt,
+    build_retrieve_prompt,
+    merge_prompts,
+    prefix_key,
+)
+from docintel.corpus import Corpus
+from docintel.errors import BackendError, PromptTooLongError
+from docintel.plan import Mode, Plan, Reason
+from docintel.profiles import ModelProfile, get_profile
+from docintel.prompt import CitedSpan, Prompt
+from docintel.routers import CorpusStats, RouteRequest, get_router
+from docintel.routers.scope import named_documents
+from docintel.tokens import count_tokens
+
+OnText = Callable[[str], None]
+PackFormat = Literal["md", "xml", "json"]
+
+
+# ------------------------------------------------------------------------------------------------------- plan
+def _chunk_tokens(corpus: Corpus, index: Any) -> float | None:
+    try:
+        chunks = int(index.stats()["chunks"])
+    except Exception:  # an index without stats (a test double, an older index): estimate from segments
+        return None
+    return corpus.tokens / chunks if chunks else None
+
+
+def plan_question(
+    corpus: Corpus,
+    index: Any,
+    question: str,
+    *,
+    profile: ModelProfile,
+    budget_tokens: int | None = None,
+    backend_name: str = "extractive",
+    router: str = "heuristic",
+    mode: Mode | None = None,
+) -> Plan:
+    """The Plan for ``question``: mode, reasons, token and cost estimates, fallback. Runs no model.
+
+    ``mode`` forces one mode (Self-Route escalation, a user's explicit choice); the estimates stay honest.
+    """
+    chunk_tokens = _chunk_tokens(corpus, index)
+    stats = CorpusStats.of(corpus, chunk_tokens=chunk_tokens)
+    documents = [(d.path, d.text, d.kind) for d in corpus.documents]
+    named = named_documents(question, documents, key=corpus.content_hash)
+    scope = named.paths if named else ()
+    cache = cache_status(prefix_key(corpus, scope), backend_name, profile.id, ttl_s=profile.cache_ttl_s)
+    request = RouteRequest(
+        question=question,
+        stats=stats,
+        profile=profile,
+        backend=backend_name,
+        budget_tokens=budget_tokens,
+        cache=cache,
+        scope=scope,
+        scope_words=named.words if named else (),
+        scope_stats=CorpusStats.of(corpus, paths=scope, chunk_tokens=chunk_tokens) if scope else None,
+        force_mode=mode,
+    )
+    return get_router(router).route(request)
+
+
+# ----------------------------------------------------------------------------------------------------- prompt
+def build_prompt(
+    corpus: Corpus, index: Searcher | None, plan: Plan, *, profile: ModelProfile, budget_tokens: int | None = None
+) -> Prompt:
+    """The Prompt for ``plan``; every span sent is in ``Prompt.citations``. Map-reduce gives all its map prompts
+    as one value (what the model reads over all calls); ``ask`` sends them one by one."""
+    if plan.mode == "full":
+        return build_full_prompt(corpus, index, plan, profile)
+    if plan.mode == "retrieve":
+        if index is None:
+            raise BackendError("a retrieve plan needs the corpus index")
+        return build_retrieve_prompt(corpus, index, plan, profile, limit=budget_tokens)
+    return merge_prompts(build_map_prompts(corpus, plan, profile))
+
+
+# -------------------------------------------------------------------------------------------------------- run
+def run(prompt: Prompt, plan: Plan, backend: Backend, *, on_text: OnText | None = None) -> Answer:
+    """One backend call: stream the answer, then check its citations against the spans that were sent."""
+    parts: list[str] = []
+    usage: Usage | None = None
+    for event in backend.generate(prompt):
+        if isinstance(event, TextDelta):
+            parts.append(event.text)
+            if on_text:
+                on_text(event.text)
+        elif isinstance(event, UsageEvent):
+            usage = event.usage
+    if usage is None:
+        raise BackendError(f"the {backend.name} backend ended without reporting usage; try again")
+    text = "".join(parts)
+    citations, invalid = extract_citations(text, prompt)
+    return Answer(
+        text=text,
+        citations=citations,
+        plan=plan,
+        usage=usage,
+        backend=backend.name,
+        model=str(getattr(backend, "model", None) or backend.profile.id),
+        insufficient_context=INSUFFICIENT_MARKER in text,
+        invalid_citations=invalid,
+        calls=(usage,),
+        notes=tuple(getattr(backend, "notes", ())),  # e.g. anthropic: "redacted 2 secrets before sending: ..."
+    )
+
+
+def _with_reason(plan: Plan, code: str, text: str, **data: Any) -> Plan:
+    return replace(plan, reasons=(*plan.reasons, Reason(code, text, data)))
+
+
+def _answer_plan(
+    corpus: Corpus, index: Any, plan: Plan, backend: Backend, profile: ModelProfile, on_text: OnText | None
+) -> Answer:
+    if plan.mode == "map_reduce":
+        return _map_reduce(corpus, plan, backend, profile, on_text)
+    prompt = build_prompt(corpus, index, plan, profile=profile)
+    answer = run(prompt, plan, backend, on_text=on_text)
+    if plan.mode == "full":
+        record_sent(prefix_key(corpus, plan.scope), backend.name, profile.id)
+    return answer
+
+
+def _map_reduce(corpus: Corpus, plan: Plan, backend: Backend, profile: ModelProfile, on_text: OnText | None) -> Answer:
+    """Ask every window-sized group (map), then combine what they found (reduce). The extractive backend's
+    reduce is the concatenation of the cited findings (there is no model to merge them)."""
+    prompts = build_map_prompts(corpus, plan, profile)
+    calls: list[Usage] = []
+    findings: list[tuple[str, Sequence[CitedSpan]]] = []
+    for prompt in prompts:
+        part = run(prompt, plan, backend)
+        calls.append(part.usage)
+        if part.citations and not part.insufficient_context:
+            by_id = {c.id: c for c in prompt.citations}
+            findings.append((part.text, [by_id[c.id] for c in part.citations]))
+    merged = merge_prompts(prompts)
+    if not findings:
+        text = f"None of the {len(prompts)} parts of the corpus answers this question.\n{INSUFFICIENT_MARKER}\n"
+        if on_text:
+            on_text(text)
+        final = run_text(text, merged, plan, backend)
+    elif backend.name == "extractive":
+        body = "\n".join(t.replace("The closest evidence in the documents:", "").strip() + "\n" for t, _ in findings)
+        text = f"Findings from {len(findings)} of {len(prompts)} parts of the corpus:\n\n{body}"
+        if on_text:
+            on_text(text)
+        final = run_text(text, merged, plan, backend)
+    else:
+        reduce_prompt = build_reduce_prompt(plan.question, findings, profile)
+        final = run(reduce_prompt, plan, backend, on_text=on_text)
+        calls.append(final.usage)
+    total = sum(calls, Usage())
+    return replace(final, usage=total, calls=tuple(calls))
+
+
+def run_text(text: str, prompt: Prompt, plan: Plan, backend: Backend) -> Answer:
+    """An Answer for text docintel composed itself (no backend call): citations checked the same way."""
+    citations, invalid = extract_citations(text, prompt)
+    return Answer(
+        text=text,
+        citations=citations,
+        plan=plan,
+        usage=Usage(),
+        backend=backend.name,
+        model=str(getattr(backend, "model", None) or backend.profile.id),
+        insufficient_context=INSUFFICIENT_MARKER in text,
+        invalid_citations=invalid,
+    )
+
+
+# -------------------------------------------------------------------------------------------------------- ask
+def ask(
+    corpus: Corpus,
+    index: Any,
+    question: str,
+    *,
+    backend: Backend | None = None,
+    profile: ModelProfile | None = None,
+    budget_tokens: int | None = None,
+    on_text: OnText | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> Answer:
+    """Plan, assemble, answer, check citations; Self-Route and the over-window fallback included."""
+    if backend is None:
+        from docintel.backends.extractive import ExtractiveBackend
+
+        backend = ExtractiveBackend()
+    profile = profile or backend.profile
+    plan = plan_question(
+        corpus, index, question, profile=profile, budget_tokens=budget_tokens, backend_name=backend.name
+    )
+    if on_plan:
+        on_plan(plan)
+    notes: list[str] = []
+    try:
+        answer = _answer_plan(corpus, index, plan, backend, profile, on_text)
+    except PromptTooLongError as e:
+        if plan.mode == "retrieve":
+            raise
+        notes.append(f"the {plan.mode} prompt did not fit ({e}); answered from retrieved passages instead")
+        plan = _with_reason(
+            plan_question(corpus, index, question, profile=profile, backend_name=backend.name, mode="retrieve"),
+            "prompt_too_long",
+            f"the {plan.mode} prompt was over the window: fell back to retrieve",
+            tokens=e.tokens,
+            window=e.window,
+        )
+        if on_plan:
+            on_plan(plan)
+        answer = _answer_plan(corpus, index, plan, backend, profile, on_text)
+    if answer.insufficient_context and plan.fallback == "full":
+        answer = _self_route(corpus, index, answer, backend, profile, on_text, notes)
+    return replace(answer, notes=(*answer.notes, *notes))
+
+
+def _self_route(
+    corpus: Corpus,
+    index: Any,
+    first: Answer,
+    backend: Backend,
+    profile: ModelProfile,
+    on_text: OnText | None,
+    notes: list[str],
+) -> Answer:
+    """Re-ask a retrieve answer that said the context was insufficient as a full pass; report both calls."""
+    full_plan = _with_reason(
+        plan_question(corpus, index, first.plan.question, profile=profile, backend_name=backend.name, mode="full"),
+        "self_route_escalated",
+        "the retrieved passages were not enough (the answer said so): re-asked with the full text",
+        first_mode=first.plan.mode,
+    )
+    if on_text:
+        on_text("\n\n")
+    try:
+        second = _answer_plan(corpus, index, full_plan, backend, profile, on_text)
+    except PromptTooLongError as e:
+        notes.append(f"the full pass to escalate to did not fit ({e}); kept the retrieve answer")
+        return first
+    notes.append("the retrieved passages were not enough: escalated to a full pass (Self-Route)")
+    calls = (*first.calls, *second.calls)
+    return replace(second, usage=sum(calls, Usage()), calls=calls)
+
+
+# ------------------------------------------------------------------------------------------------------- pack
+def pack_profile(budget_tokens: int) -> ModelProfile:
+    """A profile for an agent's own model whose window is the caller's budget."""
+    base = get_profile("extractive")
+    return replace(
+        base,
+        id="pack",
+        backend="pack",
+        context_window=budget_tokens,
+        effective_window=budget_tokens,
+        max_output_tokens=0,
+        token_margin=1.0,
+    )
+
+
+def pack(
+    corpus: Corpus,
+    index: Any,
+    question: str,
+    *,
+    budget_tokens: int,
+    fmt: PackFormat = "md",
+    profile: ModelProfile | None = None,
+) -> str:
+    """The context for ``question`` within ``budget_tokens`` (rendered), with citation ids and their locations."""
+    if budget_tokens < 200:
+        raise PromptTooLongError(f"a budget of {budget_tokens} tokens is too small to pack anything; use >= 200")
+    fit = pack_profile(budget_tokens) if profile is None else profile
+    plan = plan_question(corpus, index, question, profile=fit, budget_tokens=budget_tokens, backend_name="pack")
+    if plan.mode == "map_reduce":  # one context cannot be read in several calls: the best chunks that fit
+        plan = plan_question(
+            corpus, index, question, profile=fit, budget_tokens=budget_tokens, backend_name="pack", mode="retrieve"
+        )
+    limit = budget_tokens
+    while True:
+        try:
+            prompt = build_prompt(corpus, index, plan, profile=fit, budget_tokens=limit)
+        except PromptTooLongError as e:
+            raise PromptTooLongError(
+                f"even the best passage does not fit a {budget_tokens:,}-token budget; raise --budget",
+                tokens=e.tokens,
+                window=budget_tokens,
+            ) from None
+        rendered = render(prompt, plan, fmt)
+        used = count_tokens(rendered)
+        if used <= budget_tokens:
+            return rendered
+        if plan.mode == "full":
+            plan = plan_question(
+                corpus, index, question, profile=fit, budget_tokens=budget_tokens, backend_name="pack", mode="retrieve"
+            )
+            continue
+        if limit < 150:
+            raise PromptTooLongError(
+                f"even one passage needs {used:,} tokens, over the {budget_tokens:,}-token budget; raise --budget",
+                tokens=used,
+                window=budget_tokens,
+            )
+        limit = int(limit * budget_tokens / used * 0.95)
+
+
+def render(prompt: Prompt, plan: Plan, fmt: PackFormat) -> str:
+    """The prompt as Markdown, XML or JSON, with a table of citation ids and where each span is."""
+    if fmt == "json":
+        return json.dumps(
+            {
+                "question": prompt.question,
+                "mode": prompt.mode,
+                "plan": {"mode": plan.mode, "reasons": [r.text for r in plan.reasons], "scope": list(plan.scope)},
+                "estimated_tokens": prompt.estimated_tokens,
+                "blocks": [
+                    {"role": b.role, "text": b.text, "cache_breakpoint": b.cache_breakpoint} for b in prompt.blocks
+                ],
+                "citations": [{"id": c.id, "label": c.span.label(), **c.span.to_dict()} for c in prompt.citations],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    if fmt == "xml":
+        blocks = "".join(f"<{b.role}>\n{b.text}</{b.role}>\n" for b in prompt.blocks)
+        sources = "".join(
+            f'<source id="{c.id}" path="{escape(c.span.path)}" start="{c.span.start}" end="{c.span.end}" '
+            f'lines="{c.span.start_line}-{c.span.end_line}" label="{escape(c.span.label())}"/>\n'
+            for c in prompt.citations
+        )
+        return f'<context mode="{prompt.mode}">\n{blocks}<sources>\n{sources}</sources>\n</context>\n'
+    titles = {
+        "instructions": "Instructions",
+        "corpus_map": "Corpus map",
+        "corpus": "Corpus",
+        "passages": "Passages",
+        "question": "Question",
+    }
+    parts = [f"# Context ({prompt.mode}): {prompt.question.strip()}\n"]
+    parts.append("Why this context: " + "; ".join(r.text for r in plan.reasons) + "\n")
+    for b in prompt.blocks:
+        if b.text:
+            parts.append(f"## {titles.get(b.role, b.role)}\n\n{b.text}")
+    parts.append("## Sources\n\n" + "".join(f"- [{c.id}] {c.span.label()}\n" for c in prompt.citations))
+    return "\n".join(parts)

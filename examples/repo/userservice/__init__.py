@@ -1,0 +1,3 @@
+"""User accounts, sessions and tokens for the example service."""
+
+__version__ = "0.3.1"

@@ -1,0 +1,468 @@
+"""Contracts (PDF, DOCX, TXT/MD) -> articles, sections and clauses by their numbering, plus defined terms.
+
+Segmentation reads the numbering a lawyer cites: ``ARTICLE IV``, ``Section 12.3``, ``12.3``, ``1.``, ``(a)``,
+``(iv)``, ``A.``, and headings (all-caps lines, Markdown ``#``, DOCX heading styles). Each segment's span carries
+the full clause path (``12.3(a)(iv)``) and its name is the number plus the nearest heading
+(``12.3(a) Limitation of Liability``). Segments tile the text exactly; a clause over ``MAX_CLAUSE_TOKENS`` is cut
+at paragraph, line, then sentence boundaries and every piece keeps the clause number. A PDF segment never
+crosses a page, so ``SourceSpan.page`` is exact; DOCX spans have no page (lines are paragraphs there).
+A text without clause numbering still loads, as paragraph windows.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from docintel.corpus import Definition, Document, Kind, Segment, SourceSpan
+from docintel.ingest import IngestOptions, decode_utf8, sha256_bytes
+from docintel.ingest.detect import looks_like_contract
+from docintel.ingest.extract import Extracted, extract_docx, extract_pdf
+from docintel.ingest.lines import LineIndex
+from docintel.ingest.split import split_range
+from docintel.ingest.terms import find_defined_terms
+
+MAX_CLAUSE_TOKENS = 800
+WINDOW_TOKENS = 400  # paragraph windows for a document without clause numbering
+MIN_NUMBERED_MARKERS = 3
+
+LANGUAGES = {".md": "markdown", ".markdown": "markdown", ".pdf": "pdf", ".docx": "docx"}
+
+# Line starts (after indentation and Markdown decoration such as "## " or "**").
+_DECORATION = re.compile(r"[\ufeff \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?[ \t]*")
+_ARTICLE = re.compile(
+    r"(?:ARTICLE|Article)[ \t]+([IVXLC]+|\d{1,3})\b\.?(?=[ \t]*$|[ \t]*[-–—:.]|[ \t]+[A-Z\"“])[ \t]*[-–—:.]?[ \t]*"
+)
+_SECTION = re.compile(r"(?:SECTION|Section|§)[ \t]*(\d{1,3}(?:\.\d{1,3})*)\.?(?=[ \t]|$)[ \t]*[-–—:.]?[ \t]*")
+_DECIMAL = re.compile(r"(\d{1,3}(?:\.\d{1,3})+)\.?(?=[ \t]*(?:[A-Z(\"“]|$))[ \t]*")
+_TOP_NUMBER = re.compile(r"(\d{1,3})\.(?=[ \t])[ \t]+(?=\S)")
+_PAREN = re.compile(r"\(([a-z]{1,2}|[ivxlc]{1,6}|[A-Z]{1,2}|[IVXLC]{1,6}|\d{1,2})\)(?=[ \t]|$)[ \t]*")
+_DOT_LETTER = re.compile(r"([A-Za-z]|[ivx]{1,4}|[IVX]{1,4})\.(?=[ \t])[ \t]+(?=[A-Z\"“(])")
+# A decimal clause number inside a long line, right after the end of a sentence: ". 3.6 Sale of Product"
+_INLINE_DECIMAL = re.compile(r"(?<=[.;:][ \t])(\d{1,2}(?:\.\d{1,2})+)\.?[ \t]+(?=[A-Z(])")
+# "... the Parties agree. 2. TERM AND RENEWAL A. ..." / "... thereof. 3. Term. Subject to ..."
+_INLINE_TOP = re.compile(r"(?<=[.;:][ \t])[ \t]{0,2}(\d{1,2})\.[ \t]+(?=[A-Z])")
+_INLINE_MIN_LINE = 400
+_ROMAN_LETTERS = set("ivxlc")
+
+
+@dataclass
+class _Marker:
+    offset: int  # where the segment starts in the text
+    clause: str | None
+    name: str | None
+    unit: str  # article | section | clause | heading | preamble
+    numbered: bool
+
+
+class ContractLoader:
+    kind: Kind = "contract"
+
+    def load(self, rel_path: str, data: bytes, options: IngestOptions) -> Document:
+        suffix = PurePosixPath(rel_path).suffix.lower()
+        if suffix == ".pdf":
+            extracted = extract_pdf(rel_path, data)
+        elif suffix == ".docx":
+            extracted = extract_docx(rel_path, data)
+        else:
+            extracted = Extracted(text=decode_utf8(rel_path, data))
+        return build_document(rel_path, data, extracted, LANGUAGES.get(suffix, "text"))
+
+
+def build_document(rel_path: str, data: bytes, extracted: Extracted, language: str) -> Document:
+    text = extracted.text
+    lines = LineIndex(text)
+    pages = extracted.page_starts
+    markers = find_markers(text, extracted.heading_starts)
+    numbered = sum(1 for m in markers if m.numbered)
+    if numbered >= MIN_NUMBERED_MARKERS:
+        pieces = _clause_pieces(text, markers, pages)
+    else:
+        pieces = [(s, e, n, None, None, "paragraphs") for s, e, n in _windows(text, pages)]
+    kind: Kind = "contract" if numbered >= MIN_NUMBERED_MARKERS or looks_like_contract(text) else "text"
+
+    def span(start: int, end: int, clause: str | None) -> SourceSpan:
+        first, last = lines.line_range(start, end)
+        page = bisect.bisect_right(pages, start) if pages else None
+        return SourceSpan(rel_path, start, end, first, last, page=page, clause=clause)
+
+    segments = tuple(
+        Segment(text=text[s:e], span=span(s, e, clause), tokens=n, unit=unit, name=name)
+        for s, e, n, clause, name, unit in pieces
+    )
+    starts = [seg.span.start for seg in segments]
+    definitions = []
+    for term, start, end in find_defined_terms(text):
+        owner = segments[max(0, bisect.bisect_right(starts, start) - 1)] if segments else None
+        definitions.append(Definition(term, "term", span(start, end, owner.span.clause if owner else None)))
+    return Document(
+        path=rel_path,
+        kind=kind,
+        language=language,
+        sha256=sha256_bytes(data),
+        size=len(data),
+        text=text,
+        segments=segments,
+        definitions=tuple(definitions),
+    )
+
+
+_Piece = tuple[int, int, int, str | None, str | None, str]  # start, end, tokens, clause, name, unit
+
+
+def _clause_pieces(text: str, markers: list[_Marker], pages: tuple[int, ...]) -> list[_Piece]:
+    """Segments from markers: heading-only segments fold into the next, pages and size caps cut the rest."""
+    if not markers or markers[0].offset > 0:
+        title = text[: markers[0].offset if markers else len(text)].strip().split("\n", 1)[0][:80] or None
+        markers.insert(0, _Marker(0, None, title, "preamble", False))
+    bounds = [m.offset for m in markers[1:]] + [len(text)]
+    merged: list[tuple[int, int, _Marker]] = []
+    carry: int | None = None
+    for marker, end in zip(markers, bounds, strict=True):
+        start = marker.offset if carry is None else carry
+        body = text[marker.offset : end].strip()
+        heading_only = (
+            "\n" not in body
+            and len(body) <= 150
+            and not body.endswith((".", ";", ",", ")", ":"))
+            and (marker.unit in ("heading", "article") or (marker.unit == "section" and len(body.split()) <= 9))
+        )
+        if heading_only and end < len(text):
+            carry = start  # a bare heading ("ARTICLE XII ...") joins the clause it introduces
+            continue
+        carry = None
+        merged.append((start, end, marker))
+    if carry is not None:
+        merged.append((carry, len(text), markers[-1]))
+    pieces: list[_Piece] = []
+    for start, end, marker in merged:
+        for p_start, p_end in _page_cuts(start, end, pages):
+            for s, e, n in split_range(text, p_start, p_end, MAX_CLAUSE_TOKENS):
+                pieces.append((s, e, n, marker.clause, marker.name, marker.unit))
+    return pieces
+
+
+def _page_cuts(start: int, end: int, pages: tuple[int, ...]) -> list[tuple[int, int]]:
+    cuts = [p for p in pages if start < p < end]
+    return list(zip([start, *cuts], [*cuts, end], strict=True))
+
+
+def _windows(text: str, pages: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    out: list[tuple[int, int, int]] = []
+    for start, end in _page_cuts(0, len(text), pages):
+        out.extend(split_range(text, start, end, WINDOW_TOKENS))
+    return out
+
+
+# ---------------------------------------------------------------- numbering
+
+
+class _Numbering:
+    """The clause path at the current point: article, section number, and a stack of sub-clause levels."""
+
+    def __init__(self) -> None:
+        self.article: str | None = None
+        self.article_heading: str | None = None
+        self.section: str | None = None
+        self.section_key: tuple[int, ...] = ()
+        self.section_heading: str | None = None
+        self.headings: dict[tuple[int, ...], str] = {}  # section number -> its heading, for sub-sections
+        self.subs: list[tuple[str, str]] = []  # (style, value): style like "(a)", "(i)", "(1)", "A."
+
+    def path(self) -> str | None:
+        base = self.section or self.article
+        if not self.subs:
+            return base
+        subs = "".join(f"({v})" for _, v in self.subs)  # "A." items are cited like "(a)" ones: 2.02(A)
+        return f"{base}{subs}" if base else subs
+
+    def heading(self) -> str | None:
+        return self.section_heading or self.article_heading
+
+    def accepts_section(self, key: tuple[int, ...], sub_follows: bool) -> bool:
+        """Clause numbers run forward; a restart at 1 (an exhibit, a schedule) is allowed."""
+        restart = key[0] == 1 and key[-1] == 1
+        if not self.section_key or key > self.section_key or restart:
+            return True
+        return sub_follows and key == self.section_key
+
+    def set_article(self, number: str, heading: str | None) -> None:
+        self.article, self.article_heading = number, heading
+        self.section, self.section_key, self.section_heading = None, (), None
+        self.headings = {}
+        self.subs = []
+
+    def set_section(self, number: str, key: tuple[int, ...], heading: str | None) -> None:
+        if heading:
+            self.headings[key] = heading
+        # a sub-section without its own heading is named after its parent ("12.3" under "12. LIABILITY")
+        self.section_heading = next(
+            (self.headings[key[:i]] for i in range(len(key), 0, -1) if key[:i] in self.headings), None
+        )
+        self.section, self.section_key = number, key
+        self.subs = []
+
+    def sub_style(self, token: str, paren: bool) -> str | None:
+        """Which enumeration ``token`` continues: (i) after (h) is a letter, (i) after nothing is a roman one."""
+        wrap = "({})" if paren else "{}."
+        lower = token.lower()
+        is_roman = set(lower) <= _ROMAN_LETTERS and _roman_value(lower) > 0
+        is_letter = lower.isalpha() and (len(lower) == 1 or len(set(lower)) == 1)
+        case = "A" if token.isupper() else "a"
+        if token.isdigit():
+            return wrap.format("1")
+        letter, roman = wrap.format(case), wrap.format("i" if case == "a" else "I")
+        if is_letter and not is_roman:
+            return letter
+        if is_roman and not is_letter:
+            return roman
+        if not is_letter and not is_roman:
+            return None
+        # both readings possible: follow the sibling that makes it the next in sequence
+        for style, value in reversed(self.subs):
+            if style == letter and _letter_value(value) + 1 == _letter_value(lower):
+                return letter
+            if style == roman and _roman_value(value.lower()) + 1 == _roman_value(lower):
+                return roman
+        return roman if lower == "i" else letter
+
+    def push_sub(self, style: str, value: str) -> bool:
+        first = value in ("a", "A", "i", "I", "1")
+        for n, (s, v) in enumerate(self.subs):
+            if s == style:
+                if not first and not _follows(style, v, value):
+                    return False
+                del self.subs[n:]
+                break
+        else:
+            if not first and style.endswith("."):
+                return False  # "B. Smith" is a name, not a list item, unless "A." came first
+        self.subs.append((style, value))
+        return True
+
+
+def _follows(style: str, previous: str, value: str) -> bool:
+    if "1" in style:
+        return previous.isdigit() and value.isdigit() and int(value) == int(previous) + 1
+    if "i" in style.lower():
+        return _roman_value(value.lower()) == _roman_value(previous.lower()) + 1
+    return _letter_value(value) == _letter_value(previous) + 1
+
+
+def _letter_value(token: str) -> int:
+    token = token.lower()
+    return (ord(token[0]) - ord("a") + 1) + 26 * (len(token) - 1) if token.isalpha() else -1
+
+
+def _roman_value(token: str) -> int:
+    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+    total, prev = 0, 0
+    for ch in reversed(token):
+        v = values.get(ch, 0)
+        if not v:
+            return 0
+        total = total - v if v < prev else total + v
+        prev = max(prev, v)
+    return total
+
+
+def find_markers(text: str, heading_starts: frozenset[int] = frozenset()) -> list[_Marker]:
+    """Where each article, section, clause and heading starts, with its clause path and name."""
+    state = _Numbering()
+    markers: list[_Marker] = []
+    offset = 0
+    lines = text.split("\n")
+    skip_heading: str | None = None
+    for n, line in enumerate(lines):
+        line_start = offset
+        offset += len(line) + 1
+        if not line.strip():
+            continue
+        if skip_heading is not None and line.strip().strip("*_#").strip().rstrip(".:") == skip_heading:
+            skip_heading = None  # already the name of the article above it
+            continue
+        skip_heading = None
+        next_line = next((ln for ln in lines[n + 1 : n + 4] if ln.strip()), "")
+        previous = lines[n - 1].rstrip() if n else ""
+        # a line that continues a wrapped sentence ("... term of three\n(3) years") starts no clause
+        continues = bool(previous) and not previous.endswith(_ENDS_ITEM) and not _is_heading_line(previous)
+        marker = _line_marker(state, line, line_start, line_start in heading_starts, next_line, continues)
+        if marker is not None:
+            markers.append(marker)
+            if marker.unit == "article" and state.article_heading and state.article_heading not in line:
+                skip_heading = state.article_heading
+        if len(line) >= _INLINE_MIN_LINE:
+            markers.extend(_inline_markers(state, line, line_start))
+    return markers
+
+
+_ENDS_ITEM = (".", ":", ";", ",", " and", " or", "!", "?", ")", "*", "_")
+
+
+def _is_heading_line(line: str) -> bool:
+    stripped = line.strip()
+    return stripped.startswith("#") or _caps_heading(stripped) is not None or bool(_ARTICLE.match(stripped))
+
+
+def _line_marker(
+    state: _Numbering, line: str, line_start: int, styled_heading: bool, next_line: str, continues: bool
+) -> _Marker | None:
+    pos = _DECORATION.match(line).end()  # type: ignore[union-attr]  # the pattern matches the empty string
+    rest = line[pos:]
+    if continues and not styled_heading and not _DECIMAL.match(rest) and not _SECTION.match(rest):
+        return None
+    if m := _ARTICLE.match(rest):
+        heading = _heading(rest[m.end() :]) or (_caps_heading(next_line) if not rest[m.end() :].strip() else None)
+        state.set_article(m.group(1), heading)
+        return _Marker(line_start, state.path(), _name(state.path(), heading), "article", True)
+    m = _SECTION.match(rest) or _DECIMAL.match(rest)
+    if m:
+        number = m.group(1)
+        key = tuple(int(x) for x in number.split("."))
+        after = rest[m.end() :]
+        sub = _PAREN.match(after)
+        if state.accepts_section(key, sub is not None):
+            state.set_section(number, key, _heading(after[sub.end() :] if sub else after))
+            if sub:
+                style = state.sub_style(sub.group(1), paren=True)
+                if style:
+                    state.push_sub(style, sub.group(1))
+            return _Marker(line_start, state.path(), _name(state.path(), state.heading()), "section", True)
+    if m := _TOP_NUMBER.match(rest):
+        number = int(m.group(1))
+        after = rest[m.end() :]
+        heading = _heading(after) or _caps_heading(after) or _caps_run(after)
+        top = state.section_key[0] if state.section_key else 0
+        if (top < number <= top + 5 or (number == 1 and not state.subs)) and heading:
+            state.set_section(m.group(1), (number,), heading)
+            return _Marker(line_start, state.path(), _name(state.path(), state.heading()), "section", True)
+    for pattern, paren in ((_PAREN, True), (_DOT_LETTER, False)):
+        if m := pattern.match(rest):
+            token = m.group(1)
+            style = state.sub_style(token, paren)
+            if style and state.push_sub(style, token):
+                return _Marker(line_start, state.path(), _name(state.path(), state.heading()), "clause", True)
+    heading = _caps_heading(rest) or (rest.strip(" #*_") if styled_heading or line.lstrip().startswith("#") else None)
+    if heading and len(heading) <= 120:
+        state.subs = []
+        return _Marker(line_start, None, heading, "heading", False)
+    return None
+
+
+def _inline_markers(state: _Numbering, line: str, line_start: int) -> list[_Marker]:
+    out: list[_Marker] = []
+    found = [(m.start(), m, False) for m in _INLINE_DECIMAL.finditer(line)]
+    found += [(m.start(), m, True) for m in _INLINE_TOP.finditer(line)]
+    for _, m, top_level in sorted(found, key=lambda f: f[0]):
+        if top_level:
+            number = int(m.group(1))
+            top = state.section_key[0] if state.section_key else 0
+            heading = _heading(line[m.end() : m.end() + 100]) or _caps_run(line[m.end() : m.end() + 100])
+            if not (top < number <= top + 3 and heading):
+                continue
+            state.set_section(m.group(1), (number,), heading)
+        else:
+            key = tuple(int(x) for x in m.group(1).split("."))
+            if not state.accepts_section(key, False):
+                continue
+            state.set_section(m.group(1), key, _heading(line[m.end() : m.end() + 120], inline=True))
+        out.append(_Marker(line_start + m.start(), state.path(), _name(state.path(), state.heading()), "section", True))
+    return out
+
+
+def _caps_run(after: str) -> str | None:
+    """The all-caps words that open ``after`` ("TERMINATION OF AGREEMENT   A. ...") when there are some."""
+    words: list[str] = []
+    for word in after.split()[:10]:
+        letters = [c for c in word if c.isalpha()]
+        if not letters or any(c.islower() for c in letters) or (len(letters) == 1 and word.endswith(".")):
+            break
+        words.append(word)
+    caps = " ".join(words).rstrip(".:")
+    return caps if sum(c.isalpha() for c in caps) >= 4 else None
+
+
+def _name(clause: str | None, heading: str | None) -> str | None:
+    return " ".join(p for p in (clause, heading) if p) or None
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’&/-]*|\d+|[,()]")
+_SENTENCE_OPENERS = {
+    "The",
+    "This",
+    "These",
+    "Each",
+    "Any",
+    "In",
+    "If",
+    "All",
+    "Such",
+    "Upon",
+    "No",
+    "Neither",
+    "Either",
+    "A",
+    "An",
+    "Notwithstanding",
+    "Subject",
+    "Except",
+    "Unless",
+    "During",
+    "Within",
+    "Both",
+    "Company",
+    "Customer",
+    "It",
+}
+_SMALL = {"of", "and", "or", "the", "to", "for", "in", "on", "a", "an", "by", "with", "upon", "from", "&"}
+
+
+def _heading(after: str, inline: bool = False) -> str | None:
+    """The heading that follows a clause number: ``Limitation of Liability.`` / ``GOVERNING LAW`` / a short line."""
+    after = after.strip().strip("*_").strip()
+    if not after:
+        return None
+    m = re.match(r"([^.:\n]{1,80}?)(?:\*\*|__)?\s*[.:](?:\s|$)", after)
+    candidate = m.group(1) if m else (after if len(after) <= 80 else "")
+    candidate = candidate.strip(" *_")
+    if not candidate:
+        return _leading_title(after) if inline else None
+    words = candidate.split()
+    while len(words) > 1 and len(words[-1]) == 1:  # "TERMS   A" (the first sub-clause follows the heading)
+        words.pop()
+    candidate = " ".join(words)
+    if 0 < len(words) <= 8 and _is_titleish(words):
+        return candidate
+    return _leading_title(after) if inline or not m else None
+
+
+def _leading_title(after: str) -> str | None:
+    """``Commencement This agreement ...`` (no period after a heading in flattened text): the title-case run."""
+    words: list[str] = []
+    for word in after.split()[:8]:
+        bare = word.strip(",;()")
+        if not bare or not (bare[0].isupper() or bare.lower() in _SMALL) or (words and bare in _SENTENCE_OPENERS):
+            break
+        words.append(word)
+    while words and words[-1].lower() in _SMALL:
+        words.pop()
+    return " ".join(words) or None
+
+
+def _is_titleish(words: list[str]) -> bool:
+    return all(w[0].isupper() or w.lower() in _SMALL or not w[0].isalpha() for w in words)
+
+
+def _caps_heading(line: str) -> str | None:
+    """An all-caps line of a few words ("GOVERNING LAW", "RECITALS") is a heading."""
+    stripped = line.strip().strip("*_#").strip()
+    if not (3 <= len(stripped) <= 80) or stripped.endswith((",", ";")):
+        return None
+    letters = [c for c in stripped if c.isalpha()]
+    if len(letters) < 4 or any(c.islower() for c in letters):
+        return None
+    if len(stripped.split()) > 10 or stripped.startswith(("(", "[", "_", "-")):
+        return None
+    return stripped.rstrip(".:")

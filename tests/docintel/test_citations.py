@@ -1,0 +1,57 @@
+"""Citation ids in an answer map back to the spans that were sent; unknown ids are flagged."""
+
+from __future__ import annotations
+
+from docintel.citations import extract_citations, parse_ids
+from docintel.corpus import SourceSpan
+from docintel.prompt import CitedSpan, Prompt, PromptBlock
+
+CLAUSE = (
+    "5.1 Governing Law. This Agreement is governed by the laws of the State of Delaware,\nwithout regard to conflicts."
+)
+OTHER = "3.1 Invoices. Buyer shall pay each invoice within forty-five (45) days of receipt."
+
+
+def prompt() -> Prompt:
+    cited = (
+        CitedSpan("1", SourceSpan("a.md", 100, 100 + len(OTHER), 10, 10, clause="3.1"), OTHER),
+        CitedSpan("2", SourceSpan("a.md", 500, 500 + len(CLAUSE), 40, 41, clause="5.1"), CLAUSE),
+        CitedSpan("3", SourceSpan("b.py", 0, 12, 1, 1), "def f(): ...\n"),
+    )
+    return Prompt((PromptBlock("question", "q"),), cited, "q", "retrieve")
+
+
+def test_ids_map_to_their_spans_and_unknown_ids_are_flagged() -> None:
+    citations, invalid = extract_citations("Payment is due in 45 days [1]. See also [7] and [2, 3].", prompt())
+    assert [c.id for c in citations] == ["1", "2", "3"]
+    assert invalid == ("7",)
+    assert citations[0].span.path == "a.md" and citations[0].span.clause == "3.1"
+    assert citations[2].span.path == "b.py"
+    assert all(c.id != "7" for c in citations)
+
+
+def test_a_verbatim_quote_narrows_the_citation_to_its_exact_range_and_lines() -> None:
+    answer = "> This Agreement is governed by the laws of the State of Delaware, without regard to conflicts. [2]"
+    (citation,), invalid = extract_citations(answer, prompt())
+    assert invalid == ()
+    start = CLAUSE.index("This Agreement")
+    assert citation.span.start == 500 + start
+    assert citation.span.end == 500 + len(CLAUSE)  # through "conflicts.", across the line break
+    assert citation.quote.startswith("This Agreement is governed") and citation.quote.endswith("conflicts.")
+    assert (citation.span.start_line, citation.span.end_line) == (40, 41)
+    assert citation.span.clause == "5.1"
+
+
+def test_unquoted_claim_cites_the_whole_span() -> None:
+    (citation,), _ = extract_citations("Delaware law applies [2].", prompt())
+    assert (citation.span.start, citation.span.end) == (500, 500 + len(CLAUSE))
+    assert citation.quote == CLAUSE.strip()
+
+
+def test_ranges_and_repeated_brackets() -> None:
+    assert parse_ids("1-3") == ["1", "2", "3"]
+    assert parse_ids("2, 5") == ["2", "5"]
+    citations, invalid = extract_citations("A [1][3] and B [1-2] and C [9-10]", prompt())
+    assert [c.id for c in citations] == ["1", "3", "2"]
+    assert invalid == ("9", "10")
+    assert extract_citations("no citations here, [x] or [] either", prompt()) == ((), ())

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+
+from docintel.routers.questions import classify_question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("Which law governs this agreement?", "lookup"),
+        ("Where is the password hashed?", "lookup"),
+        ("List every function or method in this codebase that calls `sys.exc_info(...)`.", "aggregate"),
+        ("Find all places where the session cookie is set.", "aggregate"),
+        ("How many contracts have a non-compete clause?", "aggregate"),
+        ("In meeting ES2009d: Summarize the whole meeting.", "summary"),
+        ("Give me an overview of this repository.", "summary"),
+        ("In meeting Bmr012: What was the general discussion?", "summary"),
+        ("Compare the termination clauses of the two agreements.", "multi_hop"),
+        ("What is the difference between login and register?", "multi_hop"),
+        # summarizing one topic is a lookup of the parts about it
+        ("In meeting TS3009d: Summarize the Project Manager's perspective on the prototype.", "lookup"),
+        ("Summarize the discussion about setting up the recording equipment", "lookup"),
+    ],
+)
+def test_question_types(question: str, expected: str) -> None:
+    assert classify_question(question).type == expected
+
+
+def test_features_name_the_cue_that_decided() -> None:
+    analysis = classify_question("List every caller of open()")
+    assert analysis.type == "aggregate"
+    assert any("list every" in f for f in analysis.features)
