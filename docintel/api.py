@@ -93,9 +93,7 @@ class CorpusHandle:
         from docintel.pipeline import build_prompt
 
         resolved = _profile(profile) or get_profile("extractive")
-        # context.Searcher types ``mode`` as str where CorpusIndex narrows it to a Literal: same calls, so Any here
-        searcher: Any = self.index
-        return build_prompt(self.corpus, searcher, self.plan(question, profile=resolved), profile=resolved)
+        return build_prompt(self.corpus, self.index, self.plan(question, profile=resolved), profile=resolved)
 
     def search(
         self, query: str, k: int = 10, *, mode: SearchMode = "fused", paths: list[str] | None = None

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from docintel.corpus import Corpus, Document, SourceSpan
 from docintel.corpus_map import build_corpus_map
@@ -40,7 +40,14 @@ LABEL_TOKENS = 3  # "[123] " as cl100k counts it, about
 class Searcher(Protocol):
     """What context assembly needs of docintel.index.CorpusIndex."""
 
-    def search(self, query: str, k: int = 10, *, mode: str = "fused", paths: list[str] | None = None) -> list[Any]:
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        mode: Literal["fused", "vector", "lexical"] = "fused",
+        paths: list[str] | None = None,
+    ) -> list[Any]:
         """Hits (``.chunk.span``, ``.chunk.text``), best first."""
         ...
 

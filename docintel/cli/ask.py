@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from docintel.errors import InputError
+from docintel.errors import DocintelError, InputError
 
 DEFAULT_BACKEND = "extractive"
 FORMATS = ("md", "xml", "json")
@@ -102,6 +102,8 @@ def ask(
     no_redact: bool = typer.Option(
         False, "--no-redact", help="Send secrets found in the corpus as they are (anthropic redacts by default)."
     ),
+    cache_ttl: str | None = typer.Option(None, "--cache-ttl", help="anthropic: prompt-cache lifetime, 5m or 1h."),
+    n_ctx: int | None = typer.Option(None, "--n-ctx", min=256, help="llamacpp: context size (default: the GGUF's)."),
 ) -> None:
     """Answer a question with cited spans; the plan and usage are shown too."""
     import sys
@@ -120,6 +122,14 @@ def ask(
         options["base_url"] = base_url
     if no_redact and backend == "anthropic":  # local backends do not redact unless DOCINTEL_REDACT=always
         options["redact"] = False
+    if cache_ttl is not None:
+        if backend != "anthropic" or cache_ttl not in ("5m", "1h"):
+            raise DocintelError("--cache-ttl takes 5m or 1h, with --backend anthropic")
+        options["cache_ttl"] = cache_ttl
+    if n_ctx is not None:
+        if backend != "llamacpp":
+            raise DocintelError("--n-ctx applies to --backend llamacpp")
+        options["n_ctx"] = n_ctx
     engine = get_backend(backend, **options)
     corpus, index = _open(path)
 

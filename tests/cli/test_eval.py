@@ -171,6 +171,8 @@ def test_eval_niah_writes_heatmap(tmp_path: Path) -> None:
             "0,50,100",
             "--out",
             str(out),
+            "--backend",
+            "extractive",
             "--json",
         ]
     )
@@ -179,4 +181,6 @@ def test_eval_niah_writes_heatmap(tmp_path: Path) -> None:
     assert [(c["length"], c["depth"]) for c in cells] == [(n, d) for n in (1000, 3000) for d in (0, 50, 100)]
     # Tiny haystacks are read whole by the router: the needle is always in the prompt.
     assert all(c["in_prompt"] == 1.0 and c["mode"] == "full" for c in cells)
+    # The extractive backend quotes the needle: the reference answer is in every answer.
+    assert all(c["in_answer"] == 1.0 for c in cells)
     assert sorted(p.name for p in essays.iterdir()) == before  # the corpus was not written
