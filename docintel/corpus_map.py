@@ -79,13 +79,16 @@ def contract_map(docs: list[Document], budget_tokens: int) -> list[str]:
         lines.append(f"{d.path}:")
         seen: set[tuple[str | None, str | None]] = set()
         for s in d.segments:
-            if not (s.span.clause or s.name):
+            clause = s.span.clause
+            if not (clause or s.name) or (clause and "(" in clause):  # sub-clauses (a), (iv): too fine for a TOC
                 continue
-            key = (s.span.clause, s.name)
+            key = (clause, s.name)
             if key in seen:
                 continue
             seen.add(key)
-            heading = " ".join(filter(None, (s.span.clause, (s.name or "").strip()[:80])))
+            name = (s.name or "").strip()[:80]
+            # the contract loader names a clause "12.1 Governing Law": don't repeat its number
+            heading = name if clause and name.startswith(clause) else " ".join(filter(None, (clause, name)))
             page = f" (p. {s.span.page})" if s.span.page else ""
             lines.append(f"  {heading}{page}")
         terms = sorted({t.name for t in d.definitions if t.kind == "term"})
