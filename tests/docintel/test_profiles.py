@@ -47,8 +47,14 @@ def test_user_profiles_add_and_override(docintel_home: Path) -> None:
         load_profiles()
 
 
-def test_long_context_tier_applies_above_200k_input_tokens() -> None:
-    sonnet = get_profile("claude-sonnet-4-6")
-    assert sonnet.cost(uncached=200_000) == pytest.approx(0.6)
-    assert sonnet.cost(uncached=200_001, output=1_000) == pytest.approx(200_001 * 6 / 1e6 + 1_000 * 22.5 / 1e6)
-    assert get_profile("claude-haiku-4-5").cost(uncached=190_000) == pytest.approx(0.19)
+def test_long_context_tier_applies_above_its_threshold(docintel_home: Path) -> None:
+    (docintel_home / "profiles.toml").write_text(
+        "[profiles.tiered]\nbackend = 'anthropic'\ncontext_window = 1_000_000\neffective_window = 600_000\n"
+        "input_per_mtok = 3.0\noutput_per_mtok = 15.0\nlong_context_tokens = 200_000\n"
+        "long_context_input_factor = 2.0\nlong_context_output_factor = 1.5\n"
+    )
+    tiered = get_profile("tiered")
+    assert tiered.cost(uncached=200_000) == pytest.approx(0.6)
+    assert tiered.cost(uncached=200_001, output=1_000) == pytest.approx(200_001 * 6 / 1e6 + 1_000 * 22.5 / 1e6)
+    # the packaged 1M-window profiles bill the whole window at the standard rate
+    assert get_profile("claude-sonnet-4-6").cost(uncached=500_000) == pytest.approx(1.5)
