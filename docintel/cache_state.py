@@ -11,6 +11,8 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +29,23 @@ class CacheStatus:
     ttl_s: int
 
 
+_override: Path | None = None
+
+
 def _path() -> Path:
-    return home() / STATE_FILE
+    return _override or home() / STATE_FILE
+
+
+@contextmanager
+def record_file(path: Path) -> Iterator[None]:
+    """Keep the record in ``path`` while the block runs (evaluation runs use a throwaway record per strategy,
+    so they neither read nor warm the user's own)."""
+    global _override
+    previous, _override = _override, path
+    try:
+        yield
+    finally:
+        _override = previous
 
 
 def _key(prefix_hash: str, backend: str, model: str) -> str:

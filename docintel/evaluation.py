@@ -330,19 +330,15 @@ def cache_state_of(strategy: str, folder: Path) -> Iterator[None]:
     """
     from docintel import cache_state
 
-    original = cache_state._path
-    cache_state._path = lambda: folder / f"cache_state-{strategy}.json"
-    try:
+    with cache_state.record_file(folder / f"cache_state-{strategy}.json"):
         yield
-    finally:
-        cache_state._path = original
 
 
 def answer_with(backend: Any, corpus: Corpus, index: Any, plan: Plan, profile: ModelProfile) -> tuple[str, bool]:
     """The backend's answer to ``plan`` as ``docintel ask`` runs it (map-reduce included); (text, insufficient)."""
-    from docintel.pipeline import _answer_plan
+    from docintel.pipeline import answer_plan
 
-    answer = _answer_plan(corpus, index, plan, backend, profile, None)
+    answer = answer_plan(corpus, index, plan, backend, profile, None)
     return answer.text, answer.insufficient_context
 
 

@@ -136,9 +136,10 @@ def _with_reason(plan: Plan, code: str, text: str, **data: Any) -> Plan:
     return replace(plan, reasons=(*plan.reasons, Reason(code, text, data)))
 
 
-def _answer_plan(
+def answer_plan(
     corpus: Corpus, index: Any, plan: Plan, backend: Backend, profile: ModelProfile, on_text: OnText | None
 ) -> Answer:
+    """Answer one already-made plan (map-reduce included) and record a full prefix as sent (cache state)."""
     if plan.mode == "map_reduce":
         return _map_reduce(corpus, plan, backend, profile, on_text)
     prompt = build_prompt(corpus, index, plan, profile=profile)
@@ -220,7 +221,7 @@ def ask(
         on_plan(plan)
     notes: list[str] = []
     try:
-        answer = _answer_plan(corpus, index, plan, backend, profile, on_text)
+        answer = answer_plan(corpus, index, plan, backend, profile, on_text)
     except PromptTooLongError as e:
         if plan.mode == "retrieve":
             raise
@@ -234,7 +235,7 @@ def ask(
         )
         if on_plan:
             on_plan(plan)
-        answer = _answer_plan(corpus, index, plan, backend, profile, on_text)
+        answer = answer_plan(corpus, index, plan, backend, profile, on_text)
     if answer.insufficient_context and plan.fallback == "full":
         answer = _self_route(corpus, index, answer, backend, profile, on_text, notes)
     return replace(answer, notes=(*answer.notes, *notes))
@@ -259,7 +260,7 @@ def _self_route(
     if on_text:
         on_text("\n\n")
     try:
-        second = _answer_plan(corpus, index, full_plan, backend, profile, on_text)
+        second = answer_plan(corpus, index, full_plan, backend, profile, on_text)
     except PromptTooLongError as e:
         notes.append(f"the full pass to escalate to did not fit ({e}); kept the retrieve answer")
         return first
