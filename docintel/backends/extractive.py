@@ -3,8 +3,11 @@
 It reads the Prompt like a model would: the salient passages of a full pass (or, if none of them match, every
 span of the corpus), the retrieved spans of a retrieve pass, the part of a map-reduce call. Each sentence (or line
 of code) is scored by how much of the question's meaning-bearing words it covers, weighted by their rarity among
-the candidate sentences; the best few are quoted verbatim with their citation ids. When nothing covers enough of
-the question it says so and writes the insufficient-context marker, so Self-Route can escalate.
+the candidate sentences; the best few are quoted verbatim with their citation ids. When no sentence uses enough of
+the question's words (a paraphrase: "liability cap" for "total aggregate liability shall not exceed"), the
+sentences of the question's passages are compared with it by meaning, with the index's embedding model, and the
+closest are quoted if they are close enough. When nothing is, it says so and writes the insufficient-context
+marker, so Self-Route can escalate.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ MIN_COVERAGE = 0.5  # share of the question's (IDF-weighted) words a sentence mu
 MAX_QUOTES = 3
 MAX_QUOTES_AGGREGATE = 12  # "list every ..." wants every match, not the best three
 RELATIVE_CUTOFF = 0.75  # further quotes must score at least this share of the best one
+# Cosine similarity (all-MiniLM-L6-v2) a sentence needs to be quoted as "closest in meaning". On the sample
+# contract, paraphrased questions score 0.5-0.68 against the clause that answers them; unrelated questions
+# ("the capital of France", "cryptocurrency payments") stay below 0.33.
+MIN_SIMILARITY = 0.5
+MAX_SEMANTIC_QUOTES = 2
+MAX_SEMANTIC_UNITS = 400  # bounds the embedding work (passages are already the question's best candidates)
 MAX_UNIT_CHARS = 600
 MIN_WORDS = 6  # shorter units (headings, signatures) rank after full sentences of equal coverage
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[\"'(“A-Z0-9])|\n\s*\n")
@@ -96,6 +105,27 @@ def choose_quotes(question: str, candidates: list[CitedSpan]) -> list[tuple[floa
     return chosen
 
 
+def closest_in_meaning(question: str, candidates: list[CitedSpan]) -> list[tuple[float, Unit]]:
+    """Units whose embedding is close to the question's, best first (at most MAX_SEMANTIC_QUOTES)."""
+    units = [u for order, c in enumerate(candidates) for u in split_units(c, order)][:MAX_SEMANTIC_UNITS]
+    if not units:
+        return []
+    from docintel.embedder import get_embedder  # loads the model lazily (once per process)
+
+    embedder = get_embedder()
+    similarity = embedder.embed([u.text for u in units]) @ embedder.embed_query(question)
+    ranked = sorted(zip(similarity.tolist(), units, strict=True), key=lambda t: (-t[0], t[1].order))
+    chosen: list[tuple[float, Unit]] = []
+    for score, unit in ranked:
+        if score < MIN_SIMILARITY or len(chosen) >= MAX_SEMANTIC_QUOTES:
+            break
+        # a bare heading ("8.4 Limitation of Liability.") names the clause; the sentence after it says what it is
+        if len(unit.text.split()) < MIN_WORDS and any(u.cid == unit.cid for _, u in ranked[:8] if u is not unit):
+            continue
+        chosen.append((score, unit))
+    return chosen
+
+
 def _candidates(prompt: Prompt) -> tuple[list[CitedSpan], list[CitedSpan]]:
     """(first choice, fallback): a full pass's salient passages first, then the whole corpus."""
     passages = next((b.text for b in prompt.blocks if b.role == "passages"), "")
@@ -122,13 +152,17 @@ def extractive_answer(prompt: Prompt) -> str:
     chosen = choose_quotes(prompt.question, first)
     if not chosen and fallback:
         chosen = choose_quotes(prompt.question, fallback)
+    heading = "The closest evidence in the documents:"
+    if not chosen and first:
+        chosen = closest_in_meaning(prompt.question, first)
+        heading = "No passage uses the question's words; the closest in meaning:"
     if not chosen:
         searched = len(first) + len(fallback)
         return (
             f"Nothing in the {searched} passage{'s' if searched != 1 else ''} searched answers this question.\n"
             f"{INSUFFICIENT_MARKER}\n"
         )
-    lines = ["The closest evidence in the documents:", ""]
+    lines = [heading, ""]
     for _, unit in chosen:
         quote = " ".join(unit.text.split())
         lines.append(f"> {quote} [{unit.cid}]")

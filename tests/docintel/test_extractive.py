@@ -72,3 +72,18 @@ def test_prefers_full_sentences_over_headings_and_ranks_by_coverage() -> None:
     text = extractive_answer(prompt)
     assert text.index("England and Wales. [3]") < len(text)
     assert "Notices" not in text and "[1]" not in text
+
+
+def test_a_paraphrased_question_is_answered_by_meaning(examples_dir: Any) -> None:
+    """No sentence of the sample contract says "cap": the clause is found by embedding similarity instead."""
+    from docintel.index import open_corpus
+
+    corpus, index = open_corpus(examples_dir / "contract")
+    answer = ask(corpus, index, "What is the liability cap?")
+    assert answer.text.startswith("No passage uses the question's words; the closest in meaning:")
+    assert not answer.insufficient_context
+    first = answer.citations[0]
+    assert first.span.path == "master_services_agreement.md" and first.span.clause == "8.4"
+    assert "SHALL NOT EXCEED THE FEES PAID OR PAYABLE" in first.quote
+    # an unrelated question is still "not found", not the nearest noise
+    assert ask(corpus, index, "What is the capital of France?").insufficient_context
