@@ -2,7 +2,7 @@
 several processes when there are enough of them to pay for the processes.
 
 Loading is CPU-bound Python (tree-sitter walks, BPE token counts) that threads cannot overlap, so a big corpus is
-spread over forked worker processes (Linux), as many as the machine has idle cores; ``DOCINTEL_WORKERS=N`` fixes
+spread over forked worker processes (Linux), one per core; ``DOCINTEL_WORKERS=N`` fixes
 the number (1: load in this process). Results come back in input order: the corpus is identical to a serial load.
 """
 
@@ -50,13 +50,7 @@ def _worker_count(n_files: int) -> int:
     if os.environ.get("DOCINTEL_WORKERS", "").isdigit():  # e.g. DOCINTEL_WORKERS=1 to load in-process
         return max(1, min(int(os.environ["DOCINTEL_WORKERS"]), MAX_WORKERS))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    # only the cores other work leaves idle: on a saturated machine, extra processes just add pickling
-    # (measured here: 15-25% slower wall time than one process at a load average of 12 on 2 cores)
-    try:
-        idle = cpus - os.getloadavg()[0]
-    except OSError:
-        idle = cpus
-    return max(1, min(cpus, MAX_WORKERS, round(idle)))
+    return max(1, min(cpus, MAX_WORKERS))
 
 
 def _warm_up() -> None:
