@@ -136,6 +136,28 @@ def _with_reason(plan: Plan, code: str, text: str, **data: Any) -> Plan:
     return replace(plan, reasons=(*plan.reasons, Reason(code, text, data)))
 
 
+# Above this share of the window the estimate (cl100k x margin) is not trusted: the backend counts exactly first.
+NEAR_WINDOW = 0.9
+
+
+def check_exact_fit(prompt: Prompt, backend: Backend, profile: ModelProfile) -> None:
+    """Near the window, count with the backend's own tokenizer (messages.count_tokens, /tokenize, llama.cpp) and
+    raise PromptTooLongError before sending a prompt the model would refuse."""
+    window = profile.context_window
+    if not window or backend.name == "extractive":
+        return
+    if prompt.estimated_tokens * profile.token_margin + prompt.max_output_tokens < NEAR_WINDOW * window:
+        return
+    exact = backend.count_tokens(prompt)
+    if exact + prompt.max_output_tokens > window:
+        raise PromptTooLongError(
+            f"the prompt is {exact:,} tokens by {backend.name}'s count; with {prompt.max_output_tokens:,} for the "
+            f"answer it is over the {window:,}-token window",
+            tokens=exact,
+            window=window,
+        )
+
+
 def answer_plan(
     corpus: Corpus, index: Any, plan: Plan, backend: Backend, profile: ModelProfile, on_text: OnText | None
 ) -> Answer:
@@ -143,6 +165,7 @@ def answer_plan(
     if plan.mode == "map_reduce":
         return _map_reduce(corpus, plan, backend, profile, on_text)
     prompt = build_prompt(corpus, index, plan, profile=profile)
+    check_exact_fit(prompt, backend, profile)
     answer = run(prompt, plan, backend, on_text=on_text)
     if plan.mode == "full":
         record_sent(prefix_key(corpus, plan.scope), backend.name, profile.id)

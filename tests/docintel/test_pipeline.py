@@ -211,3 +211,43 @@ def test_pack_refuses_a_budget_too_small(qa_corpus_index: tuple[Any, Any]) -> No
     corpus, index = qa_corpus_index
     with pytest.raises(PromptTooLongError):
         pack(corpus, index, "Which law governs this agreement?", budget_tokens=50)
+
+
+class TokenHungryModel(ScriptedModel):
+    """A model whose tokenizer counts ``factor`` times docintel's cl100k estimate; records what it was asked to count."""
+
+    def __init__(self, profile: ModelProfile, factor: float) -> None:
+        super().__init__(profile, "State of Delaware", insufficient_on="none")
+        self.factor = factor
+        self.counted: list[str] = []
+
+    def count_tokens(self, prompt: Prompt) -> int:
+        self.counted.append(prompt.mode)
+        return int(count_tokens(prompt.text) * self.factor)
+
+
+def test_near_the_window_the_backend_counts_exactly_and_an_over_window_prompt_is_not_sent(
+    qa_corpus_index: tuple[Any, Any],
+) -> None:
+    from docintel.pipeline import build_prompt
+
+    corpus, index = qa_corpus_index
+    question = "Which law governs this agreement?"
+    small_answers = replace(SONNET, id="tight", max_output_tokens=100)
+    full = build_prompt(
+        corpus, index, plan_question(corpus, index, question, profile=small_answers), profile=small_answers
+    )
+    assert full.mode == "full"
+    # a window the estimate fits at ~95%: near enough that the estimate is not trusted
+    window = int((full.estimated_tokens * SONNET.token_margin + full.max_output_tokens) / 0.95)
+    tight = replace(small_answers, context_window=window, effective_window=window)
+    model = TokenHungryModel(tight, factor=2.0)
+    answer = ask(corpus, index, question, backend=model, profile=tight)
+    assert model.counted[0] == "full"  # counted exactly before sending ...
+    assert [p.mode for p in model.prompts] == ["retrieve"]  # ... and never sent: it was over the window
+    assert "prompt_too_long" in [r.code for r in answer.plan.reasons]
+    assert any("by scripted's count" in n for n in answer.notes)
+
+    roomy = TokenHungryModel(SONNET, factor=2.0)  # far below the 1M window: the estimate is trusted, no count call
+    ask(corpus, index, question, backend=roomy)
+    assert [p.mode for p in roomy.prompts] == ["full"] and roomy.counted == ["full"]  # only generate's usage count
