@@ -214,7 +214,7 @@ def test_pack_refuses_a_budget_too_small(qa_corpus_index: tuple[Any, Any]) -> No
 
 
 class TokenHungryModel(ScriptedModel):
-    """A model whose tokenizer counts ``factor`` times docintel's cl100k estimate; records what it was asked to count."""
+    """A model whose tokenizer counts ``factor`` times the cl100k estimate; records what it was asked to count."""
 
     def __init__(self, profile: ModelProfile, factor: float) -> None:
         super().__init__(profile, "State of Delaware", insufficient_on="none")
