@@ -35,33 +35,17 @@ def load_tiny_models() -> ModuleType:
     return module
 
 
-def make_prompt(corpus: str, question: str) -> Any:
-    from docintel.prompt import Prompt, PromptBlock
-
-    return Prompt(
-        blocks=(
-            PromptBlock("instructions", "Answer from the corpus below and cite clause numbers.\n\n"),
-            PromptBlock("corpus", corpus, cache_breakpoint=True),
-            PromptBlock("question", f"\n\nQuestion: {question}\n"),
-        ),
-        citations=(),
-        question=question,
-        mode="full",
-        max_output_tokens=8,
-    )
-
-
-def ask_twice(backend: Any, corpus: str, prefix_tokens: Callable[[Any], int]) -> dict[str, Any]:
+def ask_twice(tm: ModuleType, backend: Any, corpus: str, prefix_tokens: Callable[[Any], int]) -> dict[str, Any]:
     from docintel.answer import UsageEvent
 
     usages = []
     for question in QUESTIONS:
-        events = list(backend.generate(make_prompt(corpus, question)))
+        events = list(backend.generate(tm.prefix_prompt(corpus, question)))
         final = events[-1]
         assert isinstance(final, UsageEvent)
         usages.append(final.usage)
     first, second = usages
-    prefix = prefix_tokens(make_prompt(corpus, QUESTIONS[0]))
+    prefix = prefix_tokens(tm.prefix_prompt(corpus, QUESTIONS[0]))
     return {
         "prompt_tokens": first.input_tokens,
         "prefix_tokens": prefix,
@@ -91,10 +75,10 @@ def bench_vllm(tm: ModuleType, sizes: list[int], work: Path) -> list[dict[str, A
             body = {"model": backend.model, "messages": backend.messages(prompt)[:1], "add_generation_prompt": False}
             return int(backend._post_json("/tokenize", body)["count"])
 
-        list(backend.generate(make_prompt("warm-up", "hello")))  # first-request setup is not prefill
+        list(backend.generate(tm.prefix_prompt("warm-up", "hello")))  # first-request setup is not prefill
         for i, size in enumerate(sizes):
             corpus = tm.synthetic_text(int(size / 1.30), seed=1000 + i)
-            rows.append({"engine": "vllm-cpu", "target_tokens": size, **ask_twice(backend, corpus, prefix_tokens)})
+            rows.append({"engine": "vllm-cpu", "target_tokens": size, **ask_twice(tm, backend, corpus, prefix_tokens)})
     return rows
 
 
@@ -112,7 +96,7 @@ def bench_llamacpp(tm: ModuleType, sizes: list[int], work: Path) -> list[dict[st
     rows = []
     for i, size in enumerate(sizes):
         corpus = tm.synthetic_text(int(size / 1.39), seed=2000 + i)
-        rows.append({"engine": "llama.cpp", "target_tokens": size, **ask_twice(backend, corpus, prefix_tokens)})
+        rows.append({"engine": "llama.cpp", "target_tokens": size, **ask_twice(tm, backend, corpus, prefix_tokens)})
     return rows
 
 

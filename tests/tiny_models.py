@@ -5,6 +5,8 @@
   whose special end marker keeps the system message's tokens independent of what follows.
 * ``write_tiny_gguf(path)``: a llama GGUF for llama.cpp written with ``gguf.GGUFWriter`` (an SPM vocab with
   ``<unk>``, ``<s>``, ``</s>``, the 256 byte tokens and word pieces of the synthetic language below).
+* ``prefix_prompt(corpus, question)``: a full-mode Prompt whose cacheable prefix is the corpus, for the prefix-reuse
+  tests and benchmark.
 * ``synthetic_text(n_words, seed)``: deterministic contract-like prose in a small vocabulary; the tokenizers are
   trained on it, so one word is about one token.
 
@@ -19,6 +21,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 _WORD_TEXT = (
     "the party agreement shall may not any all of to in by for with under this that such other each its "
@@ -218,3 +221,20 @@ if __name__ == "__main__":
     else:
         raise SystemExit(f"usage: {sys.argv[0]} hf|gguf OUT")
     print(json.dumps({"written": str(out)}))
+
+
+def prefix_prompt(corpus: str, question: str, *, max_output_tokens: int = 8) -> Any:
+    """A full-mode Prompt: instructions, the corpus (cache breakpoint), then the question."""
+    from docintel.prompt import Prompt, PromptBlock
+
+    return Prompt(
+        blocks=(
+            PromptBlock("instructions", "Answer from the corpus below and cite clause numbers.\n\n"),
+            PromptBlock("corpus", corpus, cache_breakpoint=True),
+            PromptBlock("question", f"\n\nQuestion: {question}\n"),
+        ),
+        citations=(),
+        question=question,
+        mode="full",
+        max_output_tokens=max_output_tokens,
+    )

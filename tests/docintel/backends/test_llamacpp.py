@@ -16,23 +16,11 @@ from docintel.answer import TextDelta, Usage, UsageEvent
 from docintel.backends import get_backend
 from docintel.backends.llamacpp import LlamaCppBackend
 from docintel.errors import InputError, MissingExtraError, PromptTooLongError
-from docintel.prompt import Prompt, PromptBlock
+from docintel.prompt import Prompt
+
+from ...tiny_models import prefix_prompt
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python (the llamacpp extra) is not installed")
-
-
-def make_prompt(corpus: str, question: str, *, max_output_tokens: int = 8) -> Prompt:
-    return Prompt(
-        blocks=(
-            PromptBlock("instructions", "Answer from the corpus below and cite clause numbers.\n\n"),
-            PromptBlock("corpus", corpus, cache_breakpoint=True),
-            PromptBlock("question", f"\n\nQuestion: {question}\n"),
-        ),
-        citations=(),
-        question=question,
-        mode="full",
-        max_output_tokens=max_output_tokens,
-    )
 
 
 def run(backend: LlamaCppBackend, prompt: Prompt) -> tuple[list[TextDelta], Usage, str | None]:
@@ -72,7 +60,7 @@ def test_same_model_file_shares_one_llama(tiny_gguf: Path, backend: LlamaCppBack
 
 
 def test_count_tokens_equals_llama_tokenize(backend: LlamaCppBackend, tiny_models: Any) -> None:
-    prompt = make_prompt(tiny_models.synthetic_text(400, seed=7), "Which party pays the invoice?")
+    prompt = prefix_prompt(tiny_models.synthetic_text(400, seed=7), "Which party pays the invoice?")
     llm = backend._loaded.llm
     rendered = backend._render(
         [{"role": "system", "content": prompt.prefix}, {"role": "user", "content": prompt.suffix}]
@@ -87,8 +75,8 @@ def test_count_tokens_equals_llama_tokenize(backend: LlamaCppBackend, tiny_model
 
 def test_second_question_reuses_the_corpus_prefix(backend: LlamaCppBackend, tiny_models: Any) -> None:
     corpus = tiny_models.synthetic_text(2000, seed=8)  # ~2.7K tokens, new to this context
-    first = make_prompt(corpus, "Which law governs the agreement?")
-    second = make_prompt(corpus, "When may the customer terminate for breach?")
+    first = prefix_prompt(corpus, "Which law governs the agreement?")
+    second = prefix_prompt(corpus, "When may the customer terminate for breach?")
     llm = backend._loaded.llm
     prefix_tokens = len(
         llm.tokenize(
@@ -114,7 +102,7 @@ def test_second_question_reuses_the_corpus_prefix(backend: LlamaCppBackend, tiny
 
 
 def test_streaming_deltas_concatenate_to_the_answer(backend: LlamaCppBackend, tiny_models: Any) -> None:
-    prompt = make_prompt(tiny_models.synthetic_text(100, seed=9), "Summarise clause 1.", max_output_tokens=10)
+    prompt = prefix_prompt(tiny_models.synthetic_text(100, seed=9), "Summarise clause 1.", max_output_tokens=10)
     deltas, usage, stop_reason = run(backend, prompt)
     llm = backend._loaded.llm
     text = "".join(d.text for d in deltas)
@@ -134,7 +122,7 @@ def test_streaming_deltas_concatenate_to_the_answer(backend: LlamaCppBackend, ti
 
 def test_prompt_over_n_ctx_is_prompt_too_long(tiny_gguf: Path, tiny_models: Any) -> None:
     small = LlamaCppBackend(tiny_gguf, n_ctx=512)
-    prompt = make_prompt(tiny_models.synthetic_text(600, seed=10), "Anything?")
+    prompt = prefix_prompt(tiny_models.synthetic_text(600, seed=10), "Anything?")
     with pytest.raises(PromptTooLongError) as info:
         list(small.generate(prompt))
     assert info.value.window == 512

@@ -19,24 +19,12 @@ from docintel.answer import TextDelta, Usage, UsageEvent
 from docintel.backends import get_backend
 from docintel.backends.vllm import VLLMBackend
 from docintel.errors import BackendError, MissingExtraError, PromptTooLongError
-from docintel.prompt import Prompt, PromptBlock
+from docintel.prompt import Prompt
 from docintel.serve import free_port
 
+from ...tiny_models import prefix_prompt
+
 pytestmark = pytest.mark.slow
-
-
-def make_prompt(corpus: str, question: str, *, max_output_tokens: int = 8) -> Prompt:
-    return Prompt(
-        blocks=(
-            PromptBlock("instructions", "Answer from the corpus below and cite clause numbers.\n\n"),
-            PromptBlock("corpus", corpus, cache_breakpoint=True),
-            PromptBlock("question", f"\n\nQuestion: {question}\n"),
-        ),
-        citations=(),
-        question=question,
-        mode="full",
-        max_output_tokens=max_output_tokens,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +81,7 @@ def test_model_discovered_from_models_and_window_from_max_model_len(
 def test_count_tokens_is_the_servers_count_and_what_generation_bills(
     backend: VLLMBackend, vllm_server: Any, tiny_hf_model: Path, corpus_text: Any
 ) -> None:
-    prompt = make_prompt(corpus_text(300, seed=101), "Which party pays the invoice?")
+    prompt = prefix_prompt(corpus_text(300, seed=101), "Which party pays the invoice?")
     counted = backend.count_tokens(prompt)
     # The server's /tokenize with the same chat messages, and the chat template applied by the tokenizer itself.
     raw = post(
@@ -115,8 +103,8 @@ def test_second_question_over_the_same_corpus_reads_the_prefix_from_cache(
     backend: VLLMBackend, vllm_server: Any, corpus_text: Any
 ) -> None:
     corpus = corpus_text(7700, seed=202)  # ~10K tokens, unseen by this server so far
-    first = make_prompt(corpus, "Which law governs the agreement?")
-    second = make_prompt(corpus, "When may the customer terminate for breach?")
+    first = prefix_prompt(corpus, "Which law governs the agreement?")
+    second = prefix_prompt(corpus, "When may the customer terminate for breach?")
     assert first.prefix == second.prefix
     prefix_tokens = post(
         f"{vllm_server.url}/tokenize",
@@ -146,7 +134,7 @@ def test_second_question_over_the_same_corpus_reads_the_prefix_from_cache(
 
 
 def test_streaming_deltas_and_usage(backend: VLLMBackend, corpus_text: Any) -> None:
-    prompt = make_prompt(corpus_text(200, seed=303), "Summarise clause 1.", max_output_tokens=12)
+    prompt = prefix_prompt(corpus_text(200, seed=303), "Summarise clause 1.", max_output_tokens=12)
     text, usage, events = run(backend, prompt)
     deltas = [e for e in events if isinstance(e, TextDelta)]
     assert len(deltas) >= 2  # streamed piece by piece, not one blob
@@ -160,7 +148,7 @@ def test_streaming_deltas_and_usage(backend: VLLMBackend, corpus_text: Any) -> N
 
 
 def test_prompt_over_max_model_len_is_prompt_too_long(backend: VLLMBackend, corpus_text: Any) -> None:
-    prompt = make_prompt(corpus_text(36000, seed=404), "Anything?")  # ~47K tokens > 40,960
+    prompt = prefix_prompt(corpus_text(36000, seed=404), "Anything?")  # ~47K tokens > 40,960
     with pytest.raises(PromptTooLongError) as info:
         list(backend.generate(prompt))
     assert info.value.window == 40960
