@@ -45,6 +45,8 @@ class Plan:
     groups: int = 1  # map_reduce: number of window-sized groups
     alternatives: dict[str, float] = field(default_factory=dict)  # mode -> estimated cost of feasible modes
     scope: tuple[str, ...] = ()  # documents the question names: the plan reads only these (empty = whole corpus)
+    # Documents the question fits equally well when it names none: an agent can narrow the question to one.
+    candidates: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

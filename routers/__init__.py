@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from docintel.cache_state import CacheStatus
 from docintel.corpus import Corpus
@@ -46,6 +46,10 @@ class CorpusStats:
         )
 
 
+Preference = Literal["cost", "balanced", "quality"]
+PREFERENCES: tuple[Preference, ...] = ("cost", "balanced", "quality")
+
+
 @dataclass(frozen=True)
 class RouteRequest:
     question: str
@@ -58,6 +62,15 @@ class RouteRequest:
     scope_words: tuple[str, ...] = ()  # the words that named them
     scope_stats: CorpusStats | None = None  # of the named documents
     force_mode: Mode | None = None  # Self-Route escalation or an explicit user choice
+    # The backend's capability: False when no language model answers (the extractive backend quotes evidence).
+    generative: bool = True
+    # How much recall is worth to the caller: "cost" lowers full's allowed premium over retrieve, "quality" raises it.
+    prefer: Preference = "balanced"
+    # Questions the caller expects to ask about this corpus: a full prefix's cache write is shared among them.
+    expect_questions: int = 1
+    # Documents that fit the question equally well when it names none (ambiguity); the plan lists them.
+    candidates: tuple[str, ...] = ()
+    candidates_reason: str = ""
 
 
 class Router(Protocol):

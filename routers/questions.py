@@ -19,6 +19,10 @@ AGGREGATE_CUES = (
     r"instances?|mentions?|references?|clauses?|contracts?|agreements?|documents?|meetings?|times?)\b",
     r"\ball places where\b",
     r"\bwhich (functions|methods|classes|files|contracts|agreements|documents|meetings|speakers|clauses)\b",
+    # a question across documents ("which of the agreements ...", "in which contracts ...") reads every one
+    r"\bwhich (one )?of (the |these |those |our |all |my )?(\w+ )?(agreements|contracts|documents|ndas|meetings|"
+    r"transcripts|files)\b",
+    r"\b(do|does) any (of the )?(agreements|contracts|documents|ndas|meetings)\b",
     r"\bhow many\b",
     r"\bcount (the|all|every)\b",
     r"\benumerate\b",

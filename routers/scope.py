@@ -1,8 +1,18 @@
-"""Which documents a question names: "In meeting Bed002: ...", "(…_Cooperation Agreement)", "Kenway's NDA".
+"""Which documents a question is about: the ones it names by identity, or the ones its content points at.
 
-A question that names a document is about that document; reading it whole is both cheaper than the whole
-corpus and more complete than retrieval. Names are matched against path words, weighted by how rare each word
-is among the corpus's paths, so "agreement" (in every contract's name) counts for little and "kenway" for much.
+A question that names a document ("the Endorsement Agreement between Mossimo, Inc. and David Duval Enterprises",
+"Boston Consulting Group's NDA", "In meeting Bed002") is about that document; reading it whole is cheaper than the
+whole corpus and more complete than retrieval. Names are matched against each document's identity
+(``docintel.ingest.identity``: title, parties, short forms, acronyms, participants, path) — exactly, by acronym
+("BCG" <-> "Boston Consulting Group") and fuzzily ("Employer's" ~ "employee") — each word weighted by how rare it is
+among the identities, so "agreement" (in every contract's title) counts for little and "Mossimo" for much.
+
+A code corpus is different: ordinary question words ("order", "effects", "test") are not names, and a doc page that
+shares a fixture's name is not what a code question asks about. There a question is scoped only by a path it
+writes out exactly.
+
+When a question names nothing, ``rank_documents`` ranks documents by their retrieved chunks: one clear winner is
+read whole, several equally likely ones are reported as candidates (the question is ambiguous).
 """
 
 from __future__ import annotations
@@ -10,109 +20,291 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_WORD = re.compile(r"[a-z0-9]+")
-_PROPER = re.compile(r"(?<![\w])[A-Z][A-Za-z0-9]+|[A-Z]{2,}[A-Za-z0-9]*")
+from docintel.corpus import Corpus, Document
+from docintel.ingest.identity import Identity, acronym, document_identity, path_words, text_words
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_CAPITALISED = re.compile(r"(?<![\w])(?:[A-Z][\w'’&.-]*)(?:[ \t]+(?:(?:of|and|&)[ \t]+)?[A-Z][\w'’&.-]*)*")
 _DISTINCT_STEM = re.compile(r"[0-9_\-. ]|%20|[a-z][A-Z]")
+_PATHLIKE = re.compile(r"[\w.-]+(?:/[\w.-]+)+|[\w-]+\.[A-Za-z]{1,5}\b")
+FUZZY_PREFIX = 5  # words sharing their first five letters (and close in length) match fuzzily
+FUZZY_WEIGHT = 0.7
+LOWERCASE_WEIGHT = 0.5  # a name word the question writes in lower case may be an ordinary word
+CLEAR_MARGIN = 1.5  # the best document must score this many times the runner-up
+MAX_TIED = 3  # up to this many equally named documents are read together; more is an ambiguity
+MAX_CANDIDATES = 12
 
 
 @dataclass(frozen=True)
 class ScopeMatch:
-    paths: tuple[str, ...]
-    words: tuple[str, ...]  # the path words the question shares with the chosen documents
+    paths: tuple[str, ...]  # the documents the plan reads (empty: the question is ambiguous, see candidates)
+    words: tuple[str, ...]  # the identity words the question shares with them
     score: float
-
-
-def path_words(path: str) -> set[str]:
-    """Words of a file's name: the stem split on separators, %20 and camelCase."""
-    stem = PurePosixPath(path.replace("%20", " ")).stem
-    words = set(_WORD.findall(stem.lower())) | set(_WORD.findall(_CAMEL.sub(" ", stem).lower()))
-    return {w for w in words if len(w) >= 3 and not w.isdigit()}
+    how: str = "identity"  # path | stem | identity | ranked
+    candidates: tuple[str, ...] = ()  # equally likely documents when the question does not single one out
+    scores: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 def question_words(question: str) -> set[str]:
-    return set(_WORD.findall(question.lower())) | set(_WORD.findall(_CAMEL.sub(" ", question).lower()))
+    return text_words(question)
 
 
-class DocumentNames:
-    """Per corpus: each document's name words and how many documents' text uses each word.
+def _capitalised_words(question: str) -> set[str]:
+    """Words the question writes as names: capitalised anywhere but its first word, or all in capitals."""
+    out: set[str] = set()
+    for m in _WORD.finditer(question):
+        w = m.group(0)
+        if (m.start() > 0 and w[0].isupper()) or (len(w) >= 2 and w.isupper()):
+            out |= text_words(w)
+    return out
 
-    A word's weight is its IDF over the documents' *text*: "agreement" or "confidential" occur in nearly every
-    contract and weigh nothing; "kenway" occurs in one and weighs much.
-    """
 
-    def __init__(self, documents: list[tuple[str, str, str]]) -> None:
-        self.paths = [p for p, _, _ in documents]
-        # Code files are named by their path, not by prose: "the JSON provider" is a concept, not a file name.
-        self.words_of = {p: path_words(p) for p, _, kind in documents if kind != "code"}
-        vocabulary = set().union(*self.words_of.values()) if self.words_of else set()
+def _question_acronyms(question: str) -> tuple[set[str], set[str]]:
+    """Acronyms the question writes ("BCG"), and the initials of the names it writes out ("Boston Consulting
+    Group" -> bcg). The first match a document's words or acronyms, the second only its words (a short form or
+    file name "BCG-Mutual-NDA"): initials of a name the document also writes out would count the name twice."""
+    written = {w.lower() for w in _WORD.findall(question) if len(w) >= 2 and w.isupper() and not w.isdigit()}
+    initials = set()
+    for m in _CAPITALISED.finditer(question):
+        a = acronym(m.group(0))
+        if a and len(a) >= 3:  # two initials ("Receiving Party" -> rp) are too easily a coincidence
+            initials.add(a)
+    return written, initials - written
+
+
+def is_code_corpus(kinds: Iterable[str]) -> bool:
+    counts = Counter(kinds)
+    return bool(counts) and counts.most_common(1)[0][0] == "code"
+
+
+class IdentityIndex:
+    """Per corpus: each document's identity words, their weights, and the exact paths a question may write."""
+
+    def __init__(self, identities: Sequence[Identity], texts: dict[str, str] | None = None) -> None:
+        texts = texts or {}
+        self.identities = {i.path: i for i in identities}
+        self.n = len(identities)
+        self.code = is_code_corpus(i.kind for i in identities)
+        basenames = Counter(PurePosixPath(i.path).name.lower() for i in identities)
+        self.exact_paths = {i.path.lower(): i.path for i in identities}
+        for i in identities:
+            name = PurePosixPath(i.path).name.lower()
+            if basenames[name] == 1:  # "app.py" names a file only when one file has that name
+                self.exact_paths.setdefault(name, i.path)
+        prose = [] if self.code else [i for i in identities if i.kind != "code"]
+        self.words_of = {i.path: i.words() for i in prose}
+        self.acronyms_of = {i.path: {a for a in i.acronyms if len(a) >= 3} for i in prose}
+        # A fuzzy match on a word of a document's name (file stem, title) also weighs its rarity among the names:
+        # "employee" is in many NDAs' text but in one NDA's name ("Employer's NDA" -> nda-employee-template).
+        self.name_words_of = {i.path: path_words(i.path) | text_words(i.title or "") for i in prose}
+        vocabulary: set[str] = set()
+        for path in self.words_of:
+            vocabulary |= self.words_of[path] | self.acronyms_of[path]
+        # A word's weight is its rarity in the documents' *text*: "receiving" or "confidential" are in every NDA and
+        # weigh nothing even when one NDA's preamble capitalises them; "mossimo" is in one contract and weighs much.
         df: Counter[str] = Counter()
-        for _, text, _ in documents:
-            df.update(vocabulary & set(_WORD.findall(text.lower())))
-        self.n = len(documents)
-        self.idf = {w: math.log((self.n + 1) / (df[w] + 1)) for w in vocabulary}
-        stems = Counter(PurePosixPath(p).stem.lower() for p in self.paths)
+        for i in prose:
+            own = self.words_of[i.path] | self.acronyms_of[i.path]
+            df.update(vocabulary & (text_words(texts.get(i.path, "")) | own))
+        self.m = max(1, len(prose))
+        self.idf = {w: math.log((self.m + 1) / (c + 1)) for w, c in df.items()}
+        name_df: Counter[str] = Counter()
+        for words in self.name_words_of.values():
+            name_df.update(words)
+        self.name_idf = {w: math.log((self.m + 1) / (c + 1)) for w, c in name_df.items()}
+        self.by_prefix: dict[str, set[str]] = {}
+        for w in df:
+            if len(w) >= FUZZY_PREFIX and w.isalpha():
+                self.by_prefix.setdefault(w[:FUZZY_PREFIX], set()).add(w)
+        stems = Counter(PurePosixPath(p).stem.lower() for p in self.words_of)
         # An exact stem counts only when it looks like a name ("Bed002", "Acme_NDA"), not a word ("tests").
         self.distinct_stems = {
             p: PurePosixPath(p).stem
-            for p in self.paths
+            for p in self.words_of
             if stems[PurePosixPath(p).stem.lower()] == 1
             and len(PurePosixPath(p).stem) >= 5
             and _DISTINCT_STEM.search(PurePosixPath(p).stem)
         }
 
-    def match(self, question: str, *, min_score: float = 2.5) -> ScopeMatch | None:
-        """The document the question names, or None when it names none clearly.
-
-        An exact distinctive file stem in the question wins outright; otherwise a document's score is the summed
-        weight of its name words found in the question, and the best must clearly beat the runner-up.
-        """
+    # -------------------------------------------------------------------------------------------------- match
+    def match(self, question: str) -> ScopeMatch | None:
+        """The document(s) the question names, or None when it names none clearly (then ``candidates`` of the
+        result of :meth:`scores` may still say which documents it might mean)."""
         if self.n < 2:
+            return None
+        by_path = self._paths_written(question)
+        if by_path:
+            return ScopeMatch(by_path, by_path, math.inf, "path")
+        if self.code:
             return None
         lowered = question.lower().replace("%20", " ")
         exact = [p for p, stem in self.distinct_stems.items() if _stem_in(stem, lowered)]
         if exact:
             longest = max(len(self.distinct_stems[p]) for p in exact)
             chosen = tuple(sorted(p for p in exact if len(self.distinct_stems[p]) == longest))
-            return ScopeMatch(chosen, (self.distinct_stems[chosen[0]].lower(),), float("inf"))
-        asked = question_words(question)
-        proper = {m.group(0).lower() for m in _PROPER.finditer(question) if m.start() > 0}
-        scored = []
-        for p, ws in self.words_of.items():
-            shared = ws & asked
-            # One shared word is a coincidence ("caching") unless the question writes it as a name ("Kenway's").
-            if len(shared) < 2 and not shared & proper:
-                continue
-            scored.append((sum(self.idf[w] for w in shared), p, shared))
-        scored.sort(key=lambda t: (-t[0], t[1]))
+            return ScopeMatch(chosen, (self.distinct_stems[chosen[0]].lower(),), math.inf, "stem")
+        scored = self.scores(question)
         if not scored:
             return None
-        best_score, best_path, best_words = scored[0]
-        runner_up = scored[1][0] if len(scored) > 1 else 0.0
-        # A word found in one document's text only is a name even in a small corpus.
-        threshold = min(min_score, 0.9 * math.log((self.n + 1) / 2))
-        if best_score < threshold or best_score < 1.5 * runner_up:
+        ranked = sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        best_path, (best, best_words) = ranked[0]
+        threshold = min(2.5, 0.9 * math.log((self.m + 1) / 2))
+        if best < threshold:
             return None
-        return ScopeMatch((best_path,), tuple(sorted(best_words)), round(best_score, 2))
+        tied = [p for p, (s, _) in ranked if s * CLEAR_MARGIN > best]
+        scores = {p: round(s, 2) for p, (s, _) in ranked[:MAX_CANDIDATES]}
+        if len(tied) == 1:
+            return ScopeMatch((best_path,), tuple(sorted(best_words)), round(best, 2), "identity", scores=scores)
+        if len(tied) <= MAX_TIED:
+            words = sorted(set().union(*(scored[p][1] for p in tied)))
+            return ScopeMatch(tuple(sorted(tied)), tuple(words), round(best, 2), "identity", scores=scores)
+        words = sorted(best_words)
+        return ScopeMatch((), tuple(words), round(best, 2), "identity", tuple(tied[:MAX_CANDIDATES]), scores)
+
+    def scores(self, question: str) -> dict[str, tuple[float, set[str]]]:
+        """Per prose document: the summed weight of the identity words the question shares with it, and those words.
+
+        Exact words weigh their IDF (half when the question writes them in lower case), fuzzy ones 0.6 of that,
+        acronyms their IDF. One shared word counts only when the question writes it as a name.
+        """
+        asked = question_words(question)
+        caps = _capitalised_words(question)
+        written, initials = _question_acronyms(question)
+        fuzzy_of: dict[str, set[str]] = {}
+        for w in asked:
+            if len(w) > FUZZY_PREFIX and w.isalpha():
+                near = {
+                    v
+                    for v in self.by_prefix.get(w[:FUZZY_PREFIX], ())
+                    if v != w and len(v) > FUZZY_PREFIX and abs(len(v) - len(w)) <= 3
+                }
+                if near:
+                    fuzzy_of[w] = near
+        out: dict[str, tuple[float, set[str]]] = {}
+        for path, words in self.words_of.items():
+            score = 0.0
+            matched: set[str] = set()
+            named = False
+            name_words = self.name_words_of[path]
+
+            def weight_of(v: str, fuzzy: bool = False, name_words: set[str] = name_words) -> float:
+                text_idf = self.idf.get(v, 0.0)
+                if not fuzzy or v not in name_words:
+                    return text_idf
+                # rare among the names but common in text ("information") is still common: geometric mean
+                return max(text_idf, math.sqrt(text_idf * self.name_idf.get(v, 0.0)))
+
+            for w in asked & words:
+                weight = 1.0 if w in caps else LOWERCASE_WEIGHT
+                score += weight_of(w) * weight
+                matched.add(w)
+                named |= w in caps
+            for w, near in fuzzy_of.items():
+                if w in words:
+                    continue
+                hit = near & words
+                if hit:
+                    v = max(hit, key=lambda x: weight_of(x, True))
+                    if v not in matched:
+                        score += FUZZY_WEIGHT * weight_of(v, True) * (1.0 if w in caps else LOWERCASE_WEIGHT)
+                        matched.add(v)
+                        named |= w in caps
+            for a in (written | initials) - matched:
+                if a in words or (a in written and a in self.acronyms_of[path]):
+                    score += weight_of(a)
+                    matched.add(a)
+                    named = True
+            # Shared words are a coincidence ("how", "caching") unless the question writes one as a name ("Kenway's").
+            if score > 0 and (named or len(matched) >= 3):
+                out[path] = (score, matched)
+        return out
+
+    def _paths_written(self, question: str) -> tuple[str, ...]:
+        found = []
+        for m in _PATHLIKE.finditer(question):
+            token = m.group(0).strip(".").lower().removeprefix("./")
+            if token in self.exact_paths:
+                found.append(self.exact_paths[token])
+        return tuple(sorted(set(found)))
 
 
-_cache: dict[str, DocumentNames] = {}
+_cache: dict[str, IdentityIndex] = {}
 
 
-def named_documents(
-    question: str, documents: list[tuple[str, str, str]], *, key: str | None = None
-) -> ScopeMatch | None:
-    """The document(s) ``question`` names among ``documents`` (path, text, kind); ``key`` caches the table."""
-    if key is None:
-        return DocumentNames(documents).match(question)
+def identity_index(corpus: Corpus) -> IdentityIndex:
+    """The identity index of ``corpus``, built once per corpus content."""
+    key = corpus.content_hash
     if key not in _cache:
         if len(_cache) > 8:
             _cache.clear()
-        _cache[key] = DocumentNames(documents)
-    return _cache[key].match(question)
+        _cache[key] = IdentityIndex(
+            [document_identity(d) for d in corpus.documents], {d.path: d.text for d in corpus.documents}
+        )
+    return _cache[key]
+
+
+def scope_question(question: str, corpus: Corpus) -> ScopeMatch | None:
+    """The document(s) ``question`` names in ``corpus`` (see the module docstring)."""
+    return identity_index(corpus).match(question)
+
+
+def named_documents(
+    question: str, documents: Sequence[tuple[str, str, str]], *, key: str | None = None
+) -> ScopeMatch | None:
+    """Like :func:`scope_question` for bare (path, text, kind) triples (no segments: no participants)."""
+    if key is not None and key in _cache:
+        return _cache[key].match(question)
+    docs = [Document(p, kind, None, "", len(text), text) for p, text, kind in documents]  # type: ignore[arg-type]
+    index = IdentityIndex([document_identity(d) for d in docs], {d.path: d.text for d in docs})
+    if key is not None:
+        if len(_cache) > 8:
+            _cache.clear()
+        _cache[key] = index
+    return index.match(question)
+
+
+# ------------------------------------------------------------------------------------------- ranking by content
+CLEAR_WINNER = 2.0  # the top document's retrieval mass must be this many times the runner-up's
+RANK_HITS = 30
+
+
+@dataclass(frozen=True)
+class DocumentRanking:
+    ranked: tuple[tuple[str, float], ...]  # (path, score), best first
+    winner: str | None  # one document clearly ahead of the rest
+    candidates: tuple[str, ...]  # documents about equally likely when there is no winner
+
+
+def rank_documents(question: str, corpus: Corpus, index: Any, *, hits: int = RANK_HITS) -> DocumentRanking:
+    """Documents ranked by the fused scores of their retrieved chunks plus the identity words the question shares.
+
+    A document is a clear winner when its score is ``CLEAR_WINNER`` times the runner-up's; otherwise the documents
+    within a factor of 1.5 of the best are the candidates.
+    """
+    found = index.search(question, k=hits) if index is not None else []
+    mass: dict[str, float] = {}
+    for rank, hit in enumerate(found):
+        path = hit.chunk.span.path
+        mass[path] = mass.get(path, 0.0) + 1.0 / (10 + rank)
+    names = identity_index(corpus).scores(question)
+    if names:
+        top = max(s for s, _ in names.values())
+        for path, (s, _) in names.items():
+            mass[path] = mass.get(path, 0.0) + 0.1 * s / top
+    ranked = tuple(sorted(((p, round(s, 4)) for p, s in mass.items()), key=lambda t: (-t[1], t[0])))
+    if not ranked:
+        return DocumentRanking((), None, ())
+    best = ranked[0][1]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    if best >= CLEAR_WINNER * runner_up:
+        return DocumentRanking(ranked, ranked[0][0], ())
+    close = tuple(p for p, s in ranked if s * CLEAR_MARGIN >= best)[:MAX_CANDIDATES]
+    return DocumentRanking(ranked, None, close)
 
 
 def _stem_in(stem: str, lowered_question: str) -> bool:
@@ -123,3 +315,29 @@ def _stem_in(stem: str, lowered_question: str) -> bool:
     before = lowered_question[i - 1] if i > 0 else " "
     after = lowered_question[i + len(s)] if i + len(s) < len(lowered_question) else " "
     return not before.isalnum() and not after.isalnum()
+
+
+def resolve_scope(question: str, corpus: Corpus, index: Any, *, asks_across: bool = False) -> ScopeMatch | None:
+    """The documents a plan for ``question`` reads: the ones it names; else, in a corpus of prose documents, the
+    one its content clearly points at (``how="ranked"``); else None, with the equally likely ``candidates`` when
+    the question could be about any of several. ``asks_across`` (an aggregate or summary question: "which of the
+    agreements ...") keeps the whole corpus in scope."""
+    named = scope_question(question, corpus)
+    if named is not None and named.paths:
+        return named
+    ix = identity_index(corpus)
+    if asks_across or ix.code or index is None or len(ix.words_of) < 2:
+        return named
+    ranking = rank_documents(question, corpus, index)
+    if ranking.winner is not None and named is None:
+        return ScopeMatch((ranking.winner,), (), ranking.ranked[0][1], "ranked", scores=dict(ranking.ranked[:5]))
+    pool = named.candidates if named is not None else ranking.candidates
+    if named is not None and ranking.ranked:
+        # named ambiguously ("the CO-BRANDING AGREEMENT"): the content decides among the named candidates
+        mass = dict(ranking.ranked)
+        inside = sorted(((mass.get(p, 0.0), p) for p in named.candidates), reverse=True)
+        if inside and inside[0][0] > 0 and inside[0][0] >= CLEAR_WINNER * (inside[1][0] if len(inside) > 1 else 0.0):
+            return ScopeMatch((inside[0][1],), named.words, named.score, "identity+ranked", scores=named.scores)
+    if len(pool) < 2:
+        return named
+    return ScopeMatch((), named.words if named else (), 0.0, "ambiguous", tuple(pool), named.scores if named else {})

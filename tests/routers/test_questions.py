@@ -31,3 +31,12 @@ def test_features_name_the_cue_that_decided() -> None:
     analysis = classify_question("List every caller of open()")
     assert analysis.type == "aggregate"
     assert any("list every" in f for f in analysis.features)
+
+
+def test_question_across_documents_is_an_aggregate() -> None:
+    for q in (
+        "Which of the agreements allow assignment without consent?",
+        "Which of these NDAs survive termination?",
+        "Do any of the contracts have a non-compete clause?",
+    ):
+        assert classify_question(q).type == "aggregate", q

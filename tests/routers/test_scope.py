@@ -32,3 +32,77 @@ def test_common_words_and_code_concepts_name_nothing() -> None:
     assert named_documents("Does the agreement protect confidential information?", DOCS) is None
     assert named_documents("How does caching work in the request cycle?", DOCS) is None
     assert named_documents("What does the professor think?", DOCS) is None
+
+
+# --- identity: title, parties, short forms, acronyms (ingest.identity), not the file name -------------------------
+ENDORSEMENT = (
+    "ENDORSEMENT AGREEMENT\n\nTHIS AGREEMENT, made and entered into as of this 1st day of January, 2000, by and "
+    'between MOSSIMO, INC., 2450 White Road, Irvine, California ("Company"), and DAVID DUVAL ENTERPRISES, INC. '
+    '("Licensor").\n\n1. DEFINITIONS. "Products" shall mean casual apparel.\n'
+)
+FRANCHISE = (
+    "Exhibit 10.1 MASTER FRANCHISE AGREEMENT This Master Franchise Agreement is made on 20 November 2018 by and "
+    'between Smaaash Entertainment Private Limited, an Indian company ("Franchisor") and I-AM Capital Acquisition '
+    'Company ("Franchisee"). Confidential Information shall be protected.\n'
+)
+BCG = (
+    "Mutual Non-Disclosure Agreement\nThis agreement is between The Boston Consulting Group, Inc. and the Company. "
+    "Confidential Information of the Disclosing Party shall be protected by the Receiving Party.\n"
+)
+GENERIC = (
+    "Mutual Non-Disclosure Agreement\nConfidential Information of the Disclosing Party is protected by the Receiving "
+    "Party.\n"
+)
+CONTRACTS = [
+    ("MOSSIMOINC_04_14_2000-EX-10.14-ENDORSEMENT AGREEMENT.txt", ENDORSEMENT, "contract"),
+    ("SimplicityEsports_EX-10.1_Franchise Agreement.txt", FRANCHISE, "contract"),
+    ("mutual-nda-7.txt", BCG, "contract"),
+    ("nda-employee-template.txt", GENERIC, "contract"),
+    ("nda-supplier-form.txt", GENERIC.replace("Mutual", "Supplier"), "contract"),
+    ("nda-standard.txt", GENERIC, "contract"),
+]
+
+
+def test_contract_found_by_title_and_parties_not_file_name() -> None:
+    q = "Does the ENDORSEMENT AGREEMENT between DAVID DUVAL ENTERPRISES, INC. and Mossimo impose a minimum purchase?"
+    match = named_documents(q, CONTRACTS)
+    assert match is not None and match.paths == ("MOSSIMOINC_04_14_2000-EX-10.14-ENDORSEMENT AGREEMENT.txt",)
+    assert "duval" in match.words and match.how == "identity"
+    q = "Which law governs the MASTER FRANCHISE AGREEMENT between Franchisor and Smaaash Entertainment Private Limited?"
+    match = named_documents(q, CONTRACTS)
+    assert match is not None and match.paths == ("SimplicityEsports_EX-10.1_Franchise Agreement.txt",)
+
+
+def test_contract_found_by_acronym_of_a_party() -> None:
+    match = named_documents("Consider BCG's Mutual Non-Disclosure Agreement; may it be assigned?", CONTRACTS)
+    assert match is not None and match.paths == ("mutual-nda-7.txt",) and "bcg" in match.words
+
+
+def test_fuzzy_name_word_of_the_file_name() -> None:
+    match = named_documents("Consider Employer's Non-Disclosure Agreement; may it be assigned?", CONTRACTS)
+    assert match is not None and match.paths == ("nda-employee-template.txt",)
+
+
+def test_no_name_means_no_scope() -> None:
+    question = "Does the agreement let the Receiving Party keep Confidential Information?"
+    assert named_documents(question, CONTRACTS) is None
+
+
+REPO = [
+    ("src/pkg/fixtures.py", "def tmp_path(): pass\ndef order(): pass\n", "code"),
+    ("src/pkg/main.py", "def main(): pass\n", "code"),
+    ("src/pkg/effects.py", "def apply(): pass\n", "code"),
+    ("doc/en/how-to/tmp_path.rst", "How to use the tmp_path fixture.\n", "text"),
+    ("doc/en/img/multiple-order-effects.svg", "<svg>order effects multiple</svg>", "text"),
+    ("CHANGELOG.rst", "Fixed the order of effects.\n", "text"),
+]
+
+
+def test_code_question_never_scoped_onto_docs_by_common_words() -> None:
+    assert named_documents("How does the tmp_path fixture clean up its directories?", REPO) is None
+    assert named_documents("What is the order of multiple effects in the test run?", REPO) is None
+
+
+def test_code_question_scoped_by_an_exact_path() -> None:
+    match = named_documents("What does main() in src/pkg/main.py return?", REPO)
+    assert match is not None and match.paths == ("src/pkg/main.py",) and match.how == "path"
