@@ -146,13 +146,17 @@ def test_forced_mode_keeps_estimates_and_says_so() -> None:
     assert forced.tokens.cache_write > 100_000
 
 
-def test_unpriced_extractive_profile_retrieves_lookups_with_full_fallback() -> None:
-    plan = route("What is the payment term?", stats(100_000), profile=get_profile("extractive"))
+def test_a_backend_without_a_model_retrieves_lookups_with_full_fallback() -> None:
+    """The rule reads the backend's capability (generative=False: evidence is quoted), not its name."""
+    extractive = get_profile("extractive")
+    plan = route("What is the payment term?", stats(100_000), profile=extractive, generative=False)
     assert plan.mode == "retrieve" and plan.fallback == "full"
     assert plan.cost_usd == 0.0
     assert "extractive_lookup" in codes(plan)
-    summary = route("Give me an overview of the contracts.", stats(100_000), profile=get_profile("extractive"))
+    summary = route("Give me an overview of the contracts.", stats(100_000), profile=extractive, generative=False)
     assert summary.mode == "full"
+    # The same unpriced profile with a language model behind it compares prefill tokens instead.
+    assert "extractive_lookup" not in codes(route("What is the payment term?", stats(100_000), profile=extractive))
 
 
 def test_self_hosted_profile_compares_prefill_tokens() -> None:
