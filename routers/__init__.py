@@ -64,8 +64,6 @@ class RouteRequest:
     force_mode: Mode | None = None  # Self-Route escalation or an explicit user choice
     # The backend's capability: False when no language model answers (the extractive backend quotes evidence).
     generative: bool = True
-    # The backend's capability: False when no language model answers (the extractive backend quotes evidence).
-    generative: bool = True
     # How much recall is worth to the caller: "cost" lowers full's allowed premium over retrieve, "quality" raises it.
     prefer: Preference = "balanced"
     # Questions the caller expects to ask about this corpus: a full prefix's cache write is shared among them.
