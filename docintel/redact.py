@@ -1,18 +1,19 @@
 """Nothing secret leaves the machine by default: find credentials in a Prompt and replace them by placeholders.
 
-Detection uses detect-secrets' maintained plugins (AWS, private keys, GitHub/GitLab/Slack/Stripe/OpenAI/... tokens,
-JWTs, URL basic-auth, ``password = "..."`` style keywords, high-entropy strings) plus a few regexes they lack:
-whole PEM private-key blocks (the plugin only flags the BEGIN line), Anthropic and Google API keys, and
-``Authorization: Bearer`` headers. Plugins are called through ``analyze_string`` (never ``analyze_line``, which
-may verify a secret over the network) and detect-secrets' own heuristic filters drop templates, UUIDs and
-sequential strings.
+Detection: detect-secrets' maintained plugins (AWS, GitHub/GitLab/Slack/Stripe/OpenAI/... tokens, JWTs, URL
+basic-auth, ``password = "..."`` keywords, high-entropy strings) plus our rules where it is blind
+(docintel.secret_rules: new token shapes, URL passwords with RFC 3986 characters, Authorization headers in dicts,
+Azure connection strings, unquoted assignments and prose credentials in documents), judged with context: a
+high-entropy string counts only on a line that names a credential and not a hash; digests, SHAs, UUIDs, SRI and
+lock/checksum files are left alone. Plugins are called through ``analyze_string`` (never ``analyze_line``, which may
+verify a secret over the network).
 
 What is redacted: every occurrence of a found secret in every block and every CitedSpan text, replaced by
-``[REDACTED:<kind>]``. Spans keep their offsets (they point into the original document); only the text sent
-changes. What is reported: ``Redaction(path, line, kind)``, never the secret.
+``[REDACTED:<kind>]`` (``-2``, ``-3``... for further distinct values of the kind, stable within one prompt). Spans
+keep their SourceSpan (they point into the original document); only the text sent changes. What is reported:
+``Redaction(path, line, kind)``, never the secret. If the scanner cannot run, ScannerError: nothing is sent.
 
-When: ``DOCINTEL_REDACT=always|remote|never`` (default ``remote``: prompts for third-party APIs are redacted,
-prompts for local engines are not); a backend's explicit ``redact=`` option (``--no-redact``) wins.
+When: decided at the egress seam (docintel.egress), never inside a backend.
 """
 
 from __future__ import annotations
@@ -24,62 +25,43 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from docintel.errors import DocintelError, MissingExtraError
+from docintel import secret_rules
+from docintel.errors import DocintelError
 from docintel.prompt import CitedSpan, Prompt
 
 REDACT_ENV = "DOCINTEL_REDACT"
 REDACT_SETTINGS = ("always", "remote", "never")
 MIN_SECRET_CHARS = 6  # shorter "secrets" (password = "x") are placeholders in docs, and replacing them mangles text
 
-# detect-secrets secret_type -> the kind we report
+# detect-secrets secret_type -> the kind we report (kebab-case, as in ``[REDACTED:aws-access-key]``)
 _KIND_NAMES = {
-    "AWS Access Key": "AWS key",
-    "Private Key": "private key",
+    "AWS Access Key": "aws-access-key",
+    "Private Key": "private-key",
     "Secret Keyword": "password",
-    "Base64 High Entropy String": "high-entropy string",
-    "Hex High Entropy String": "high-entropy hex string",
-    "Basic Auth Credentials": "URL credentials",
-    "JSON Web Token": "JWT",
-    "GitHub Token": "GitHub token",
-    "GitLab Token": "GitLab token",
-    "Slack Token": "Slack token",
-    "Stripe Access Key": "Stripe key",
-    "OpenAI Token": "OpenAI key",
+    "Base64 High Entropy String": "high-entropy-string",
+    "Hex High Entropy String": "high-entropy-hex",
+    "Basic Auth Credentials": "url-credentials",
+    "JSON Web Token": "jwt",
+    "GitHub Token": "github-token",
+    "GitLab Token": "gitlab-token",
+    "Slack Token": "slack-token",
+    "Stripe Access Key": "stripe-key",
+    "OpenAI Token": "openai-key",
+    "Azure Storage Account access key": "azure-storage-key",
+    "Twilio API Key": "twilio-key",
+    "SendGrid API Key": "sendgrid-key",
+    "NPM tokens": "npm-token",
+    "PyPI Token": "pypi-token",
 }
 # Public IPs are not credentials, and redacting them would mangle docs and logs. PrivateKeyDetector only flags
-# the "BEGIN ... PRIVATE KEY" marker; the whole-block patterns below replace it with the key itself.
+# the "BEGIN ... PRIVATE KEY" marker; our whole-block patterns (secret_rules) replace it with the key itself.
 _SKIPPED_PLUGINS = {"IPPublicDetector", "PrivateKeyDetector"}
-
-# Regexes on top of detect-secrets: (kind, pattern, group holding the secret)
-_EXTRA_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    # A PEM block: BEGIN line, optional headers, base64 lines, END line (absent when a span cuts the block).
-    # A BEGIN marker with no base64 body (code that parses PEM) is not a key.
-    (
-        "private key",
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[ \t]*\r?\n"
-            r"(?:[A-Za-z\-]+:[^\n]*\n)*(?:[ \t]*\r?\n)?"
-            r"(?:[ \t]*[A-Za-z0-9+/=]{16,}[ \t]*(?:\r?\n|\Z))+"
-            r"(?:[ \t]*-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?"
-        ),
-        0,
-    ),
-    # The same block written as one string with \n escapes (JSON service-account files, .env values).
-    (
-        "private key",
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[^\n]{16,}?"
-            r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-        ),
-        0,
-    ),
-    ("private key", re.compile(r"Private-Lines: *\d+\r?\n((?:[A-Za-z0-9+/=]{16,}\r?\n?)+)"), 1),  # PuTTY
-    ("Anthropic key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"), 0),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), 0),
-    ("bearer token", re.compile(r"(?i)\bauthorization\s*[:=]\s*[\"']?bearer\s+([A-Za-z0-9._~+/\-]{16,}=*)"), 1),
-)
 # Keyword-style secrets in these files may be unquoted (``password: hunter22``): scan them as config files.
 _CONFIG_SUFFIXES = (".env", ".cfg", ".conf", ".cnf", ".ini", ".properties", ".toml", ".yaml", ".yml")
+
+
+class ScannerError(DocintelError):
+    """The secret scanner could not run: nothing is sent (fail closed)."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +115,11 @@ def redaction_note(redactions: list[Redaction], *, limit: int = 10) -> str:
 def _plugins() -> tuple[Any, ...]:
     try:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise MissingExtraError("detect-secrets", "anthropic") from e
+    except ImportError as e:
+        raise ScannerError(
+            f"the secret scanner cannot run ({e}); nothing was sent: reinstall docintel (detect-secrets), or set "
+            "DOCINTEL_REDACT=never / pass --no-redact to send the text unredacted"
+        ) from None
     classes: Any = get_mapping_from_secret_type_to_class().values()
     return tuple(cls() for cls in classes if cls.__name__ not in _SKIPPED_PLUGINS)
 
@@ -227,7 +212,12 @@ def _keyword_hits(plugin: Any, text: str, filename: str, kind: str) -> Iterator[
         seen_lines.add(line_start)
         line = _line_at(text, m.start())
         for secret in plugin.analyze_string(line, denylist_regex_to_group=denylist):
-            if not secret or _is_false_positive(secret, line, plugin) or _is_word_like(secret):
+            if (
+                not secret
+                or _is_false_positive(secret, line, plugin)
+                or _is_word_like(secret)
+                or not secret_rules.credential_like(secret, name=line, strict=False)
+            ):
                 continue
             pos = line.find(secret, m.start() - line_start)
             if pos < 0:
@@ -244,43 +234,62 @@ def find_secrets(text: str, path: str = "") -> list[_Hit]:
     """Character ranges of secrets in ``text`` (a file's text or part of one; ``path`` picks config rules).
 
     Cached by content: every question over the same corpus sends the same pieces, and scanning is ~1 MB/s.
+    Any failure of the scanner is a ScannerError (the caller sends nothing).
     """
-    return list(_find_secrets_cached(text, _keyword_filename(path)))
+    digest_file = bool(path) and secret_rules.DIGEST_FILES.search(path) is not None
+    try:
+        return list(_find_secrets_cached(text, _keyword_filename(path), digest_file))
+    except ScannerError:
+        raise
+    except Exception as e:  # a scanner bug must not let a prompt out unscanned
+        raise ScannerError(
+            f"the secret scanner failed on {path or 'the prompt'} ({type(e).__name__}: {e}); nothing was sent"
+        ) from None
 
 
 @lru_cache(maxsize=16384)
-def _find_secrets_cached(text: str, keyword_file: str) -> tuple[_Hit, ...]:
+def _find_secrets_cached(text: str, keyword_file: str, digest_file: bool) -> tuple[_Hit, ...]:
     from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
     from detect_secrets.plugins.keyword import KeywordDetector
 
     if not text:
         return ()
-    hits: list[_Hit] = []
-    for kind, pattern, group in _EXTRA_PATTERNS:
-        for m in pattern.finditer(text):
-            if m.group(group):
-                hits.append(_Hit(m.start(group), m.end(group), kind))
+    hits = [_Hit(start, end, kind, anchored) for start, end, kind, anchored in secret_rules.rule_hits(text)]
 
     values: dict[str, str] = {}  # secret value -> kind
     for plugin in _plugins():
-        kind = _KIND_NAMES.get(plugin.secret_type, plugin.secret_type)
+        kind = _KIND_NAMES.get(plugin.secret_type, _kebab(plugin.secret_type))
         if isinstance(plugin, KeywordDetector):
             hits.extend(_keyword_hits(plugin, text, keyword_file, kind))
+            continue
+        entropy = isinstance(plugin, HighEntropyStringsPlugin)
+        if entropy and digest_file:  # lock and checksum files: every long string there is a digest
             continue
         rejected: set[str] = set()
         for secret, at in _plugin_secrets(plugin, text):
             if not secret or "\n" in secret or at < 0 or secret in values or secret in rejected:
                 continue
+            line = _line_at(text, at)
             if (
-                isinstance(plugin, HighEntropyStringsPlugin)
-                and (len(secret) < 20 or plugin.calculate_shannon_entropy(secret) <= plugin.entropy_limit)
-            ) or _is_false_positive(secret, _line_at(text, at), plugin):
+                entropy
+                and (
+                    len(secret) < 20
+                    or plugin.calculate_shannon_entropy(secret) <= plugin.entropy_limit
+                    or secret_rules.is_digest(secret)
+                    or secret_rules.near_digest_context(text, at)
+                    or not secret_rules.line_names_credential(line)  # entropy alone is not a secret
+                )
+            ) or _is_false_positive(secret, line, plugin):
                 rejected.add(secret)
                 continue
             values[secret] = kind
     for secret, kind in values.items():
         hits.extend(_Hit(i, i + len(secret), kind) for i in _occurrences(text, secret))
     return tuple(_merge(hits))
+
+
+def _kebab(secret_type: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", secret_type.lower()).strip("-")
 
 
 def _merge(hits: list[_Hit]) -> list[_Hit]:
@@ -295,12 +304,29 @@ def _merge(hits: list[_Hit]) -> list[_Hit]:
     return merged
 
 
-def _replace(text: str, hits: list[_Hit]) -> str:
+class Placeholders:
+    """``[REDACTED:<kind>]`` for the first value of a kind, ``[REDACTED:<kind>-2]`` for the next distinct one...:
+    stable per value within one prompt (numbered in the order the prompt's text meets them, so an unchanged
+    prefix gets the same placeholders and the prompt cache still hits), and two different secrets stay apart."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+        self._counts: dict[str, int] = {}
+
+    def name(self, value: str, kind: str) -> str:
+        if value not in self._names:
+            n = self._counts[kind] = self._counts.get(kind, 0) + 1
+            self._names[value] = f"[REDACTED:{kind}]" if n == 1 else f"[REDACTED:{kind}-{n}]"
+        return self._names[value]
+
+
+def _replace(text: str, hits: list[_Hit], names: Placeholders | None = None) -> str:
+    names = names or Placeholders()
     out: list[str] = []
     pos = 0
     for hit in hits:
         out.append(text[pos : hit.start])
-        out.append(f"[REDACTED:{hit.kind}]")
+        out.append(names.name(text[hit.start : hit.end], hit.kind))
         pos = hit.end
     out.append(text[pos:])
     return "".join(out)
@@ -336,8 +362,8 @@ class _Known:
         return hits
 
 
-def _redacted(text: str, hits: list[_Hit], known: _Known) -> str:
-    return _replace(text, _merge(hits + known.hits_in(text)))
+def _redacted(text: str, hits: list[_Hit], known: _Known, names: Placeholders) -> str:
+    return _replace(text, _merge(hits + known.hits_in(text)), names)
 
 
 def redact_text(text: str, path: str = "") -> tuple[str, list[Redaction]]:
@@ -398,21 +424,25 @@ def redact_prompt(prompt: Prompt) -> tuple[Prompt, list[Redaction]]:
 
     if not redactions:
         return prompt, []
+    names = Placeholders()  # blocks first, in order: the prefix numbers its placeholders the same every time
     blocks = tuple(
-        replace(b, text=_redacted(b.text, hits, known)) for b, hits in zip(prompt.blocks, block_hits, strict=True)
+        replace(b, text=_redacted(b.text, hits, known, names))
+        for b, hits in zip(prompt.blocks, block_hits, strict=True)
     )
     citations = tuple(
-        CitedSpan(c.id, c.span, _redacted(c.text, hits, known))
+        CitedSpan(c.id, c.span, _redacted(c.text, hits, known, names))
         for c, hits in zip(prompt.citations, span_hits, strict=True)
     )
-    question = _redacted(prompt.question, find_secrets(prompt.question), known)
+    question = _redacted(prompt.question, find_secrets(prompt.question), known, names)
     unique = sorted(set(redactions), key=lambda r: (r.path, r.line, r.kind))
     return replace(prompt, blocks=blocks, citations=citations, question=question), unique
 
 
 __all__ = [
     "REDACT_ENV",
+    "Placeholders",
     "Redaction",
+    "ScannerError",
     "find_secrets",
     "redact_prompt",
     "redact_text",

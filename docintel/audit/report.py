@@ -18,6 +18,14 @@ EVIDENCE_ONLY_NOTE = (
 
 
 def render(report: AuditReport, fmt: ReportFormat) -> str:
+    """The report as text; it quotes the corpus, so it leaves through the egress seam (secrets redacted as for a
+    remote reader: reports get uploaded, pasted, attached)."""
+    from docintel.egress import guard_text
+
+    return guard_text(_render(report, fmt))
+
+
+def _render(report: AuditReport, fmt: ReportFormat) -> str:
     if fmt == "md":
         return render_markdown(report)
     if fmt == "json":

@@ -41,5 +41,9 @@ def get_backend(name: str, **options: Any) -> Backend:
         raise DocintelError(f"unknown backend {name!r}; choose one of: {', '.join(REGISTRY)}")
     module_name, cls_name = REGISTRY[name].split(":")
     module = importlib.import_module(module_name)
+    redact = options.pop("redact", None)  # --no-redact: the egress seam's option, for every backend
     backend: Backend = getattr(module, cls_name)(**options)
-    return backend
+    from docintel.egress import wrap_backend
+
+    wrapped: Backend = wrap_backend(backend, redact=redact)  # every backend leaves through the egress seam
+    return wrapped

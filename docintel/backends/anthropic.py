@@ -1,13 +1,12 @@
-"""The Anthropic backend: the Messages API through the official SDK, with prompt caching and redaction.
+"""The Anthropic backend: the Messages API through the official SDK, with prompt caching.
 
 Layout (shared/DESIGN.md): instructions, corpus map and corpus become system blocks; the block a Prompt marks
 with ``cache_breakpoint`` carries ``cache_control: {"type": "ephemeral", "ttl": "5m"|"1h"}`` (at most 4, the
 last ones win); the salient passages and the question follow in the user message, outside the cached prefix.
 
-Before anything leaves the machine the prompt is redacted (docintel.redact), unless ``redact=False``
-(``--no-redact``) or ``DOCINTEL_REDACT=never``. After ``generate()`` has been consumed, ``backend.notes`` holds
-one-line notes for ``Answer.notes`` (secrets redacted, a prefix too short to be cached) and
-``backend.redactions`` the Redaction list. Both are reset by each ``generate()``.
+Redaction is not done here: the backend factory wraps every backend at the egress seam (docintel.egress), so
+the prompt this backend receives is already what may leave. After ``generate()`` has been consumed,
+``backend.notes`` holds one-line notes for ``Answer.notes`` (a prefix too short to be cached); reset by each call.
 
 Retries: the SDK's own retries are off; 429/529/5xx are retried here with bounded exponential backoff and jitter
 (docintel.backends.retry), honouring ``retry-after``, as long as no text has been streamed yet. A stream that
@@ -30,7 +29,6 @@ from docintel.backends.retry import Backoff, call_with_retries, retry_after_seco
 from docintel.errors import BackendError, DocintelError, MissingExtraError, PromptTooLongError
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import Prompt
-from docintel.redact import Redaction, redact_prompt, redaction_enabled, redaction_note
 from docintel.tokens import count_tokens as estimate_tokens
 
 CacheTTL = Literal["5m", "1h"]
@@ -93,13 +91,11 @@ class AnthropicBackend:
         api_key: str | None = None,
         base_url: str | None = None,
         cache_ttl: CacheTTL = "5m",
-        redact: bool | None = None,
         max_retries: int = 3,
         timeout_s: float = 600.0,
         backoff: Backoff | None = None,
     ) -> None:
-        """``model`` defaults to the profile's id (else claude-sonnet-4-6); ``redact=None`` follows
-        ``DOCINTEL_REDACT`` (default: redact, this is a third-party API)."""
+        """``model`` defaults to the profile's id (else claude-sonnet-4-6)."""
         if importlib.util.find_spec("anthropic") is None:
             raise MissingExtraError("anthropic", "anthropic")
         if cache_ttl not in ("5m", "1h"):
@@ -108,25 +104,20 @@ class AnthropicBackend:
         self.cache_ttl: CacheTTL = cache_ttl
         self._prices = profile or get_profile(self.model)  # 5-minute cache-write price, as in profiles.toml
         self.profile = profile_for_ttl(self._prices, cache_ttl)
-        self.redact = redaction_enabled(remote=True, override=redact)
         self.backoff = backoff or Backoff(max_retries=max_retries)
         self.timeout_s = timeout_s
         self.notes: list[str] = []
-        self.redactions: list[Redaction] = []
         self._api_key = api_key
         self._base_url = base_url
         self._sdk_client: Any = None
-        self._last_sent: tuple[Prompt, Prompt, list[Redaction]] | None = None
 
     # ---- the Backend protocol -------------------------------------------------------------------------
     def generate(self, prompt: Prompt) -> Iterator[BackendEvent]:
         import anthropic
         import httpx2
 
-        sent, redactions = self._outgoing(prompt)
-        self.redactions = redactions
-        self.notes = [n for n in (redaction_note(redactions), self._cache_note(sent)) if n]
-        request = build_request(sent, self.cache_ttl)
+        self.notes = [n for n in (self._cache_note(prompt),) if n]
+        request = build_request(prompt, self.cache_ttl)
         client = self._client()
         kwargs: dict[str, Any] = {
             "model": self.model,
@@ -183,11 +174,10 @@ class AnthropicBackend:
         yield UsageEvent(usage, stop_reason=message.stop_reason)
 
     def count_tokens(self, prompt: Prompt) -> int:
-        """Exact input tokens from ``messages.count_tokens`` (the redacted prompt: that is what is sent)."""
+        """Exact input tokens from ``messages.count_tokens`` (of the prompt as received: what is sent)."""
         import anthropic
 
-        sent, _ = self._outgoing(prompt)
-        request = build_request(sent, self.cache_ttl)
+        request = build_request(prompt, self.cache_ttl)
         client = self._client()
 
         def call() -> int:
@@ -226,17 +216,6 @@ class AnthropicBackend:
     def _client_url(self) -> str:
         url = str(self._sdk_client.base_url) if self._sdk_client is not None else (self._base_url or "")
         return url.rstrip("/")
-
-    def _outgoing(self, prompt: Prompt) -> tuple[Prompt, list[Redaction]]:
-        """The prompt as sent: redacted unless redaction is off. The last result is reused (count, then ask)."""
-        if not self.redact:
-            return prompt, []
-        last = self._last_sent
-        if last is not None and (last[0] is prompt or last[0] == prompt):
-            return last[1], last[2]
-        sent, redactions = redact_prompt(prompt)
-        self._last_sent = (prompt, sent, redactions)
-        return sent, redactions
 
     def _cache_note(self, prompt: Prompt) -> str:
         if not any(b.cache_breakpoint for b in prompt.blocks):

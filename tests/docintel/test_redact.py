@@ -44,13 +44,13 @@ def kinds(reports: list[Redaction]) -> list[tuple[int, str]]:
 @pytest.mark.parametrize(
     ("path", "text", "secret", "expected"),
     [
-        ("settings.py", f'DEBUG = False\nAWS_ACCESS_KEY_ID = "{AWS_KEY}"\n', AWS_KEY, [(2, "AWS key")]),
-        ("ci.js", f'const token = "{GITHUB_TOKEN}";\n', GITHUB_TOKEN, [(1, "GitHub token")]),
-        ("notes.md", f"Use the key {ANTHROPIC_KEY} for staging.\n", ANTHROPIC_KEY, [(1, "Anthropic key")]),
+        ("settings.py", f'DEBUG = False\nAWS_ACCESS_KEY_ID = "{AWS_KEY}"\n', AWS_KEY, [(2, "aws-access-key")]),
+        ("ci.js", f'const token = "{GITHUB_TOKEN}";\n', GITHUB_TOKEN, [(1, "github-token")]),
+        ("notes.md", f"Use the key {ANTHROPIC_KEY} for staging.\n", ANTHROPIC_KEY, [(1, "anthropic-key")]),
         ("db.yaml", f"db:\n  password: {PASSWORD}\n", PASSWORD, [(2, "password")]),  # unquoted: config rules
         (".env", f"PORT=8000\nDB_PASSWORD={PASSWORD}\n", PASSWORD, [(2, "password")]),
-        ("app.py", f'db_url = "postgres://app:{PASSWORD}@db:5432/x"\n', PASSWORD, [(1, "URL credentials")]),
-        ("keys/deploy", "# deploy key\n" + PEM, PEM_LINES[1], [(2, "private key")]),
+        ("app.py", f'db_url = "postgres://app:{PASSWORD}@db:5432/x"\n', PASSWORD, [(1, "url-credentials")]),
+        ("keys/deploy", "# deploy key\n" + PEM, PEM_LINES[1], [(2, "private-key")]),
     ],
 )
 def test_each_kind_of_secret_is_replaced_and_reported_without_the_secret(
@@ -65,10 +65,10 @@ def test_each_kind_of_secret_is_replaced_and_reported_without_the_secret(
 
 def test_the_whole_private_key_block_goes_including_a_key_cut_by_a_span() -> None:
     redacted, _ = redact_text(PEM, "id_ed25519")
-    assert redacted == "[REDACTED:private key]\n"
+    assert redacted == "[REDACTED:private-key]\n"
     cut = "\n".join(PEM.splitlines()[:3]) + "\n"  # a span that ends inside the key
     redacted, reports = redact_text(cut, "id_ed25519")
-    assert redacted == "[REDACTED:private key]" and kinds(reports) == [(1, "private key")]
+    assert redacted == "[REDACTED:private-key]" and kinds(reports) == [(1, "private-key")]
 
 
 def test_ordinary_code_and_placeholder_values_are_left_alone() -> None:
@@ -119,7 +119,7 @@ def test_redact_prompt_changes_the_text_sent_and_keeps_spans_and_ids() -> None:
 
     assert [(r.path, r.line, r.kind) for r in reports] == [
         ("deploy/db.yaml", 12, "password"),  # document line: the span starts at line 10
-        ("deploy/keys.py", 40, "AWS key"),
+        ("deploy/keys.py", 40, "aws-access-key"),
     ]
     for secret in (PASSWORD, AWS_KEY):
         assert secret not in sent.text and all(secret not in c.text for c in sent.citations)
@@ -135,7 +135,7 @@ def test_redact_prompt_changes_the_text_sent_and_keeps_spans_and_ids() -> None:
 def test_a_secret_outside_any_span_is_reported_by_block() -> None:
     prompt = _prompt({"README.md": (1, "Deploy with make.\n")}, question=f"Is {GITHUB_TOKEN} still valid?")
     sent, reports = redact_prompt(prompt)
-    assert [(r.path, r.line, r.kind) for r in reports] == [("<question>", 2, "GitHub token")]
+    assert [(r.path, r.line, r.kind) for r in reports] == [("<question>", 2, "github-token")]
     assert GITHUB_TOKEN not in sent.text and GITHUB_TOKEN not in sent.question
 
 
@@ -146,8 +146,11 @@ def test_a_prompt_without_secrets_is_returned_as_is() -> None:
 
 
 def test_redaction_note_names_places_and_kinds_only() -> None:
-    reports = [Redaction("config.py", 3, "AWS key"), Redaction("id_rsa", 1, "private key")]
-    assert redaction_note(reports) == "redacted 2 secrets before sending: config.py:3 (AWS key), id_rsa:1 (private key)"
+    reports = [Redaction("config.py", 3, "aws-access-key"), Redaction("id_rsa", 1, "private-key")]
+    assert (
+        redaction_note(reports)
+        == "redacted 2 secrets before sending: config.py:3 (aws-access-key), id_rsa:1 (private-key)"
+    )
     many = [Redaction(f"f{i}.py", 1, "password") for i in range(12)]
     assert redaction_note(many, limit=2).endswith("f0.py:1 (password), f1.py:1 (password) and 10 more")
     assert redaction_note([]) == ""

@@ -51,7 +51,7 @@ def test_context_size_from_the_file_and_from_the_option(tiny_gguf: Path, backend
     small = get_backend("llamacpp", model=str(tiny_gguf), n_ctx=2048)
     assert small.profile.context_window == 2048
     assert small.profile.effective_window == 2048
-    assert isinstance(small, LlamaCppBackend) and small.n_ctx == 2048
+    assert isinstance(small.inner, LlamaCppBackend) and small.n_ctx == 2048  # egress-wrapped
 
 
 def test_same_model_file_shares_one_llama(tiny_gguf: Path, backend: LlamaCppBackend) -> None:
