@@ -22,8 +22,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
-from docintel.errors import BackendError, DocintelError
+from docintel.errors import BackendError, DocintelError, UsageError
 
 # The checkout's vLLM venv (created by scripts/setup-vllm-env.sh).
 REPO_VLLM_PYTHON = Path(__file__).resolve().parent.parent / ".venvs" / "vllm" / "bin" / "python"
@@ -65,8 +66,20 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+# vLLM's distributed executors: one node with multiprocessing workers, or a Ray cluster across nodes.
+DistributedExecutor = Literal["mp", "ray"]
+DISTRIBUTED_EXECUTORS: tuple[DistributedExecutor, ...] = ("mp", "ray")
+# The KV-cache dtypes vLLM accepts (`--kv-cache-dtype`); fp8 halves KV memory per token on Hopper-class GPUs.
+KV_CACHE_DTYPES = ("auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2")
+
+
 @dataclass(frozen=True)
 class ServeOptions:
+    """How to start vLLM. Serving across GPUs and nodes is vLLM's own engine: tensor parallelism splits each layer
+    over ``tensor_parallel_size`` GPUs of a node, pipeline parallelism splits the layers over
+    ``pipeline_parallel_size`` stages (usually nodes); ``distributed_executor`` ``ray`` joins the Ray cluster at
+    ``ray_address`` (or ``$RAY_ADDRESS``) for multi-node serving."""
+
     model: str
     host: str = "127.0.0.1"
     port: int = 8000
@@ -75,19 +88,65 @@ class ServeOptions:
     enforce_eager: bool | None = None  # None: on when there is no GPU (CUDA-graph capture is GPU-only anyway)
     kv_cache_bytes: int | None = None  # CPU: the KV-cache size (--kv-cache-memory-bytes)
     served_model_name: str | None = None
+    tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1
+    distributed_executor: DistributedExecutor | None = None  # None: vLLM picks (mp on one node)
+    ray_address: str | None = None
+    kv_cache_dtype: str = "auto"
+    prefix_caching: bool = True
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def world_size(self) -> int:
+        """GPUs the deployment uses: tensor-parallel size x pipeline-parallel size."""
+        return self.tensor_parallel_size * self.pipeline_parallel_size
+
+
+def validate(options: ServeOptions) -> None:
+    """Reject a configuration vLLM would refuse only after minutes of loading, with one line saying what to change."""
+    if not options.model:
+        raise UsageError("--model is required: a Hugging Face model id or a local model directory")
+    for name in ("tensor_parallel_size", "pipeline_parallel_size"):
+        value = getattr(options, name)
+        if value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {value})")
+    if options.gpu_memory_utilization is not None and not 0 < options.gpu_memory_utilization <= 1:
+        raise UsageError(f"--gpu-memory-utilization is a fraction in (0, 1] (got {options.gpu_memory_utilization})")
+    if options.max_model_len is not None and options.max_model_len < 1:
+        raise UsageError(f"--max-model-len must be positive (got {options.max_model_len})")
+    if options.kv_cache_dtype not in KV_CACHE_DTYPES:
+        raise UsageError(f"--kv-cache-dtype {options.kv_cache_dtype!r}: choose one of {', '.join(KV_CACHE_DTYPES)}")
+    if options.distributed_executor is not None and options.distributed_executor not in DISTRIBUTED_EXECUTORS:
+        raise UsageError(
+            f"--distributed-executor {options.distributed_executor!r}: choose one of {', '.join(DISTRIBUTED_EXECUTORS)}"
+        )
+    if options.ray_address and options.distributed_executor not in (None, "ray"):
+        raise UsageError("--ray-address joins a Ray cluster: use it with --distributed-executor ray")
+    if options.port < 1 or options.port > 65535:
+        raise UsageError(f"--port must be 1..65535 (got {options.port})")
+
+
+def executor_of(options: ServeOptions) -> DistributedExecutor | None:
+    """The executor to ask for: ``ray`` whenever a Ray cluster address is given."""
+    if options.ray_address and options.distributed_executor is None:
+        return "ray"
+    return options.distributed_executor
+
 
 def build_command(python: Path | str, options: ServeOptions, *, gpu: bool | None = None) -> list[str]:
-    """The server's command line: prefix caching and prompt-token details (cached_tokens in usage) always on."""
+    """The server's command line: prefix caching (unless turned off) and prompt-token details (cached_tokens in
+    usage) on; tensor/pipeline parallelism and the distributed executor as asked."""
     gpu = has_gpu() if gpu is None else gpu
     cmd = [
         str(python), "-m", "vllm.entrypoints.openai.api_server",
         "--model", options.model,
         "--host", options.host,
         "--port", str(options.port),
-        "--enable-prefix-caching",
+        "--enable-prefix-caching" if options.prefix_caching else "--no-enable-prefix-caching",
         "--enable-prompt-tokens-details",
     ]  # fmt: skip
     if options.served_model_name:
@@ -98,10 +157,31 @@ def build_command(python: Path | str, options: ServeOptions, *, gpu: bool | None
         cmd += ["--gpu-memory-utilization", str(options.gpu_memory_utilization)]
     if options.kv_cache_bytes:
         cmd += ["--kv-cache-memory-bytes", str(options.kv_cache_bytes)]
+    if options.kv_cache_dtype != "auto":
+        cmd += ["--kv-cache-dtype", options.kv_cache_dtype]
+    if options.tensor_parallel_size > 1:
+        cmd += ["--tensor-parallel-size", str(options.tensor_parallel_size)]
+    if options.pipeline_parallel_size > 1:
+        cmd += ["--pipeline-parallel-size", str(options.pipeline_parallel_size)]
+    executor = executor_of(options)
+    if executor:
+        cmd += ["--distributed-executor-backend", executor]
     if options.enforce_eager if options.enforce_eager is not None else not gpu:
         cmd.append("--enforce-eager")
     cmd += list(options.extra_args)
     return cmd
+
+
+def server_env(options: ServeOptions) -> dict[str, str]:
+    """The server's environment: the caller's, the options' own, and ``RAY_ADDRESS`` for joining a Ray cluster."""
+    env = {**os.environ, **options.env}
+    if options.ray_address:
+        env["RAY_ADDRESS"] = options.ray_address
+    env.setdefault("VLLM_NO_USAGE_STATS", "1")
+    env.setdefault("DO_NOT_TRACK", "1")
+    if Path(options.model).exists():  # a local directory: never ask the hub
+        env.setdefault("HF_HUB_OFFLINE", "1")
+    return env
 
 
 class VLLMServer:
@@ -139,11 +219,7 @@ class VLLMServer:
     def start(self) -> None:
         if _healthy(self.url):
             raise BackendError(f"something already answers at {self.url}; choose another --port")
-        env = {**os.environ, **self.options.env}
-        env.setdefault("VLLM_NO_USAGE_STATS", "1")
-        env.setdefault("DO_NOT_TRACK", "1")
-        if Path(self.options.model).exists():  # a local directory: never ask the hub
-            env.setdefault("HF_HUB_OFFLINE", "1")
+        env = server_env(self.options)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 self.command,
