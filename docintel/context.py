@@ -21,6 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal, Protocol
 
+from docintel import symbol_search
 from docintel.corpus import Corpus, Document, SourceSpan
 from docintel.corpus_map import build_corpus_map
 from docintel.errors import PromptTooLongError
@@ -167,11 +168,13 @@ def corpus_map_of(corpus: Corpus, paths: tuple[str, ...] = ()) -> str:
     return _maps[key]
 
 
-def prefix_key(corpus: Corpus, paths: Sequence[str] = ()) -> str:
+def prefix_key(corpus: Corpus, paths: Sequence[str] = (), *, mode: str = "full") -> str:
     """Identifies the full-pass prefix of ``corpus`` (limited to ``paths``) without building it: same key, same
-    bytes. Cache-state records use it."""
+    bytes. Cache-state records use it. ``mode="map_reduce"``: the map prompts' prefixes (instructions and each
+    group's text, the question after them), which a second question over the same corpus reads from the cache."""
     h = hashlib.sha256()
-    for part in (LAYOUT_VERSION, instructions("full"), corpus.content_hash, "\0".join(sorted(paths))):
+    name = "map" if mode == "map_reduce" else "full"
+    for part in (LAYOUT_VERSION, instructions(name), corpus.content_hash, "\0".join(sorted(paths))):
         h.update(part.encode())
         h.update(b"\n")
     return h.hexdigest()
@@ -226,7 +229,7 @@ def _passages(
     """The top retrieved spans, quoted again under the ids of the corpus pieces that hold them."""
     if index is None or plan.k <= 0:
         return "", [], 0
-    hits = index.search(plan.question, k=plan.k, paths=list(plan.scope) or None)
+    hits = symbol_search.search(corpus, index, plan.question, plan.k, list(plan.scope) or None)
     seen: set[tuple[str, int, int]] = set()
     parts: list[str] = []
     quoted: list[CitedSpan] = []
@@ -320,7 +323,7 @@ def build_retrieve_prompt(
 ) -> Prompt:
     """Retrieved spans in document order, each ``[n] path:lines`` then its text; the lowest-ranked hits are
     left out while the prompt is over ``limit`` (a caller's budget) or the window."""
-    hits = list(index.search(plan.question, k=max(1, plan.k), paths=list(plan.scope) or None))
+    hits = symbol_search.search(corpus, index, plan.question, max(1, plan.k), list(plan.scope) or None)
     head = instructions("retrieve")
     question = _question_block(plan.question)
     while True:

@@ -21,6 +21,7 @@ Aggregation into the report lives in ``docintel.eval_report``; needle-in-a-hayst
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tempfile
@@ -33,7 +34,7 @@ from typing import Any
 from docintel.corpus import Corpus, SourceSpan
 from docintel.errors import InputError, PromptTooLongError
 from docintel.eval_report import STRATEGIES, CaseResult, Strategy
-from docintel.plan import Plan, TokenEstimate
+from docintel.plan import Mode, Plan, TokenEstimate
 from docintel.profiles import ModelProfile
 from docintel.prompt import Prompt
 from docintel.tokens import count_tokens
@@ -247,6 +248,9 @@ class Assembled:
     truncated: bool = False
     prompt: Prompt | None = None
     plan: Plan | None = None
+    # Map-reduce: one (prefix key, prefix tokens, suffix tokens) per call, each map prompt's prefix keyed on its
+    # own (a later question over the same corpus reads every group from the cache), the reduce call last.
+    calls: tuple[tuple[str, int, int], ...] = ()
 
 
 def full_fits(corpus_tokens: int, profile: ModelProfile) -> bool:
@@ -254,25 +258,41 @@ def full_fits(corpus_tokens: int, profile: ModelProfile) -> bool:
     return corpus_tokens * profile.token_margin + profile.max_output_tokens <= profile.context_window
 
 
-def truncated_full(corpus: Corpus, question: str, profile: ModelProfile) -> Assembled:
-    """Always-full on a corpus above the window: the full layout's pieces in corpus order while they fit the
-    window (margin and answer reserve included, as ``docintel.context.check_fits`` counts), then the question."""
-    from docintel.context import LABEL_TOKENS, corpus_layout, instructions
+def truncated_full(corpus: Corpus, question: str, profile: ModelProfile, index: Any = None) -> Assembled:
+    """Always-full on a corpus above the window, laid out as a careful user would: instructions, the corpus map,
+    then whole documents in the order retrieval ranks them for the question (the rest in corpus order), each
+    kept when it still fits the window (margin and answer reserve included, as ``docintel.context.check_fits``
+    counts), then the question. A fair baseline: alphabetical order would keep whatever sorts first."""
+    from docintel.context import LABEL_TOKENS, corpus_layout, corpus_map_of, instructions
 
     layout = corpus_layout(corpus)
-    head_tokens = count_tokens(instructions("full"))
+    corpus_map = corpus_map_of(corpus)
+    head_tokens = count_tokens(instructions("full")) + count_tokens(corpus_map) + 8
     question_tokens = count_tokens(question) + 8
     budget = int((profile.context_window - profile.max_output_tokens) / profile.token_margin)
     budget -= head_tokens + question_tokens
     used = 0
     kept: list[SourceSpan] = []
-    for piece, tokens in zip(layout.pieces, layout.tokens, strict=True):
-        if used + tokens + LABEL_TOKENS > budget:
-            break
-        used += tokens + LABEL_TOKENS
-        kept.append(piece.span)
-    key = f"truncated:{corpus.content_hash}:{len(kept)}"
+    order = _documents_by_rank(corpus, index, question)
+    for path in order:
+        first, last = layout.doc_range[path]
+        need = sum(layout.tokens[first:last]) + (last - first) * LABEL_TOKENS + 12
+        if used + need > budget:
+            continue
+        used += need
+        kept.extend(layout.pieces[i].span for i in range(first, last))
+    h = hashlib.sha256("\0".join(p for p in order if p in {s.path for s in kept}).encode()).hexdigest()[:16]
+    key = f"truncated:{corpus.content_hash}:{h}"
     return Assembled("full", tuple(kept), key, head_tokens + used, question_tokens, truncated=True)
+
+
+def _documents_by_rank(corpus: Corpus, index: Any, question: str) -> list[str]:
+    """Every document path, those with retrieved chunks first (by their best chunk's rank), the rest in order."""
+    ranked: dict[str, None] = {}
+    if index is not None:
+        for hit in index.search(question, k=200):
+            ranked.setdefault(hit.chunk.span.path, None)
+    return [*ranked, *(d.path for d in corpus.documents if d.path not in ranked)]
 
 
 def assemble(
@@ -282,21 +302,31 @@ def assemble(
     strategy: Strategy,
     profile: ModelProfile,
     counter: TokenCounter,
+    *,
+    mode: Mode | None = None,
 ) -> Assembled:
-    """Route (or force a mode with the ``fixed-*`` routers) and build the prompt the way ``docintel ask`` would;
-    record every span it sends and its prompt tokens (cacheable prefix / volatile suffix)."""
+    """Route (or force a mode with the ``fixed-*`` routers, or ``mode``) and build the prompt the way
+    ``docintel ask`` would; record every span it sends and its prompt tokens (cacheable prefix / volatile suffix)."""
     from docintel.pipeline import build_prompt, plan_question
 
     if strategy == "full" and not full_fits(corpus.tokens, profile):
-        return truncated_full(corpus, question, profile)
+        return truncated_full(corpus, question, profile, index)
     plan = plan_question(
-        corpus, index, question, profile=profile, backend_name=profile.backend, router=STRATEGY_ROUTER[strategy]
+        corpus,
+        index,
+        question,
+        profile=profile,
+        backend_name=profile.backend,
+        router=STRATEGY_ROUTER[strategy],
+        mode=mode,
     )
+    if plan.mode == "map_reduce":
+        return _assemble_map_reduce(corpus, index, plan, profile, counter)
     try:
         prompt = build_prompt(corpus, index, plan, profile=profile)
     except PromptTooLongError:
         if strategy == "full":
-            return truncated_full(corpus, question, profile)
+            return truncated_full(corpus, question, profile, index)
         if plan.mode == "retrieve":
             raise
         # What `docintel ask` does when a routed prompt is over the window: answer from retrieved passages.
@@ -316,6 +346,45 @@ def assemble(
         suffix_tokens if prompt.prefix else total,
         prompt=prompt,
         plan=plan,
+    )
+
+
+MAP_FINDINGS_K = 8  # chunks one map call is assumed to report (what the reduce step receives from it)
+
+
+def _assemble_map_reduce(
+    corpus: Corpus, index: Any, plan: Plan, profile: ModelProfile, counter: TokenCounter
+) -> Assembled:
+    """Map-reduce as sent: every map prompt on its own (its prefix keyed by its own bytes), then the reduce call.
+
+    Recall counts only what the reduce step receives. Without a model, a map call's findings are modelled as the
+    best ``MAP_FINDINGS_K`` retrieved chunks inside its group (what a model would cite from it, at best); the
+    reduce prompt is the reduce instructions, those findings and the question, uncached."""
+    from docintel.context import build_map_prompts, instructions
+    from docintel.symbol_search import search
+
+    calls: list[tuple[str, int, int]] = []
+    received: list[SourceSpan] = []
+    findings_tokens = 0
+    for prompt in build_map_prompts(corpus, plan, profile):
+        suffix = count_tokens(prompt.suffix)
+        total = prompt.estimated_tokens or counter(prompt.text)
+        calls.append((prompt.prefix_hash, max(0, total - suffix), suffix))
+        paths = sorted({c.span.path for c in prompt.citations})
+        k = max(MAP_FINDINGS_K, plan.k)
+        for hit in search(corpus, index, plan.question, k, paths) if index is not None else []:
+            received.append(hit.chunk.span)
+            findings_tokens += hit.chunk.tokens + 8
+    reduce_tokens = counter(instructions("reduce")) + findings_tokens + count_tokens(plan.question) + 16
+    calls.append(("", 0, reduce_tokens))
+    return Assembled(
+        "map_reduce",
+        tuple(received),
+        "",
+        sum(c[1] for c in calls),
+        sum(c[2] for c in calls),
+        plan=plan,
+        calls=tuple(calls),
     )
 
 
@@ -426,22 +495,59 @@ def _run_case(
     from docintel.context import prefix_key
 
     sent = assemble(corpus, index, case.question, strategy, profile, counter)
-    tokens = cache.split(strategy, sent.prefix_key, sent.prefix_tokens, sent.suffix_tokens)
-    cost = profile.cost(uncached=tokens.uncached, cache_write=tokens.cache_write, cache_read=tokens.cache_read)
+    tokens = _split(cache, strategy, sent)
+    recall = evidence_recall(case.evidence, coverage_of(sent.spans))
+    mode = sent.mode
     score = None
     if backend is not None and sent.plan is not None:
         text, insufficient = answer_with(backend, corpus, index, sent.plan, profile)
         score = answer_score(case, text, insufficient=insufficient)
-    elif sent.plan is not None and sent.plan.mode == "full":
+    elif sent.plan is not None and sent.plan.mode in ("full", "map_reduce"):
         # What the pipeline records after sending a full prefix: the router's next question sees it warm.
-        record_sent(prefix_key(corpus, sent.plan.scope), profile.backend, profile.id)
+        record_sent(prefix_key(corpus, sent.plan.scope, mode=sent.plan.mode), profile.backend, profile.id)
+    if backend is None and sent.plan is not None and sent.plan.fallback == "full" and _would_escalate(recall):
+        # Self-Route: a model shown none of the evidence says so, and `ask` re-asks with the full text. Both calls
+        # are paid; the answer (and the recall) is the full pass's.
+        again = assemble(corpus, index, case.question, "router", profile, counter, mode="full")
+        more = _split(cache, strategy, again)
+        tokens = TokenEstimate(
+            cache_write=tokens.cache_write + more.cache_write,
+            cache_read=tokens.cache_read + more.cache_read,
+            uncached=tokens.uncached + more.uncached,
+        )
+        recall = evidence_recall(case.evidence, coverage_of(again.spans))
+        mode = f"{sent.mode}>full"
+        if again.plan is not None:
+            record_sent(prefix_key(corpus, again.plan.scope), profile.backend, profile.id)
+    cost = profile.cost(uncached=tokens.uncached, cache_write=tokens.cache_write, cache_read=tokens.cache_read)
     return CaseResult(
         case=case,
         strategy=strategy,
-        mode=sent.mode,
-        recall=evidence_recall(case.evidence, coverage_of(sent.spans)),
+        mode=mode,
+        recall=recall,
         tokens=tokens,
         cost_usd=cost,
         truncated=sent.truncated,
         answer_score=score,
+    )
+
+
+def _would_escalate(recall: Recall | None) -> bool:
+    """Model-free Self-Route: the retrieved passages hold none of the gold evidence (or the case has none: an
+    ``absent`` question), so a model would say the context is insufficient."""
+    return recall is None or recall.chars == 0.0
+
+
+def _split(cache: PromptCacheModel, strategy: str, sent: Assembled) -> TokenEstimate:
+    """Cache write / read / uncached tokens of what ``sent`` sends: each call's prefix on its own."""
+    if not sent.calls:
+        return cache.split(strategy, sent.prefix_key, sent.prefix_tokens, sent.suffix_tokens)
+    parts = [
+        cache.split(strategy, key, prefix, suffix) if key else TokenEstimate(uncached=prefix + suffix)
+        for key, prefix, suffix in sent.calls
+    ]
+    return TokenEstimate(
+        cache_write=sum(p.cache_write for p in parts),
+        cache_read=sum(p.cache_read for p in parts),
+        uncached=sum(p.uncached for p in parts),
     )

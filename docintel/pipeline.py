@@ -35,7 +35,8 @@ from docintel.plan import Mode, Plan, Reason
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import CitedSpan, Prompt
 from docintel.routers import CorpusStats, RouteRequest, get_router
-from docintel.routers.scope import named_documents
+from docintel.routers.questions import classify_question
+from docintel.routers.scope import resolve_scope
 from docintel.tokens import count_tokens
 
 OnText = Callable[[str], None]
@@ -68,10 +69,12 @@ def plan_question(
     """
     chunk_tokens = _chunk_tokens(corpus, index)
     stats = CorpusStats.of(corpus, chunk_tokens=chunk_tokens)
-    documents = [(d.path, d.text, d.kind) for d in corpus.documents]
-    named = named_documents(question, documents, key=corpus.content_hash)
+    across = classify_question(question).type in ("aggregate", "summary")
+    named = resolve_scope(question, corpus, index, asks_across=across)
     scope = named.paths if named else ()
     cache = cache_status(prefix_key(corpus, scope), backend_name, profile.id, ttl_s=profile.cache_ttl_s)
+    map_key = prefix_key(corpus, scope, mode="map_reduce")
+    map_cache = cache_status(map_key, backend_name, profile.id, ttl_s=profile.cache_ttl_s)
     request = RouteRequest(
         question=question,
         stats=stats,
@@ -83,6 +86,9 @@ def plan_question(
         scope_words=named.words if named else (),
         scope_stats=CorpusStats.of(corpus, paths=scope, chunk_tokens=chunk_tokens) if scope else None,
         force_mode=mode,
+        candidates=named.candidates if named else (),
+        candidates_reason=named.how if named else "",
+        map_warm=map_cache.warm,
     )
     return get_router(router).route(request)
 
@@ -163,7 +169,10 @@ def answer_plan(
 ) -> Answer:
     """Answer one already-made plan (map-reduce included) and record a full prefix as sent (cache state)."""
     if plan.mode == "map_reduce":
-        return _map_reduce(corpus, plan, backend, profile, on_text)
+        answer = _map_reduce(corpus, plan, backend, profile, on_text)
+        # the map prompts' prefixes (instructions and group text) are now cached: the next question reads them
+        record_sent(prefix_key(corpus, plan.scope, mode="map_reduce"), backend.name, profile.id)
+        return answer
     prompt = build_prompt(corpus, index, plan, profile=profile)
     check_exact_fit(prompt, backend, profile)
     answer = run(prompt, plan, backend, on_text=on_text)

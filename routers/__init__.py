@@ -71,6 +71,8 @@ class RouteRequest:
     # Documents that fit the question equally well when it names none (ambiguity); the plan lists them.
     candidates: tuple[str, ...] = ()
     candidates_reason: str = ""
+    # The map prompts of a map-reduce pass over this text were sent within the cache TTL: their prefixes are warm.
+    map_warm: bool = False
 
 
 class Router(Protocol):

@@ -135,13 +135,15 @@ def map_reduce_groups(stats: CorpusStats, group_limit: int) -> int:
     return groups + (1 if current else 0) or 1
 
 
-def map_reduce_estimate(stats: CorpusStats, profile: ModelProfile, limit: int) -> Estimate:
-    """Every group read once (map), then one call that combines the findings (reduce)."""
+def map_reduce_estimate(stats: CorpusStats, profile: ModelProfile, limit: int, *, warm: bool = False) -> Estimate:
+    """Every group read once (map), then one call that combines the findings (reduce). Each map prompt puts its
+    group's text before the question, so ``warm`` (a map-reduce pass over this text was sent within the TTL)
+    prices every group at the cache-read rate."""
     groups = map_reduce_groups(stats, group_token_limit(profile, limit))
     prefix = budget.corpus_text_tokens(stats.tokens, stats.segments, stats.documents) + groups * INSTRUCTIONS_TOKENS
     suffix = groups * QUESTION_TOKENS + INSTRUCTIONS_TOKENS + groups * EXPECTED_OUTPUT_TOKENS  # + reduce call
     return _priced_estimate(
-        "map_reduce", profile, prefix=prefix, suffix=suffix, warm=False, groups=groups, calls=groups + 1
+        "map_reduce", profile, prefix=prefix, suffix=suffix, warm=warm, groups=groups, calls=groups + 1
     )
 
 
@@ -227,7 +229,7 @@ class HeuristicRouter:
             if sizes.fits_effective:
                 reasons.append(_say_needs_everything(qtype))
                 return _plan(request, qtype, full, reasons, None, [full, retrieve])
-            mr = map_reduce_estimate(sizes.stats, request.profile, sizes.limit)
+            mr = map_reduce_estimate(sizes.stats, request.profile, sizes.limit, warm=request.map_warm)
             reasons.append(_say_map_reduce(qtype, mr, group_token_limit(request.profile, sizes.limit)))
             return _plan(request, qtype, mr, reasons, None, [mr, retrieve])
         if not request.generative:  # 7

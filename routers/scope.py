@@ -85,7 +85,9 @@ def is_code_corpus(kinds: Iterable[str]) -> bool:
 class IdentityIndex:
     """Per corpus: each document's identity words, their weights, and the exact paths a question may write."""
 
-    def __init__(self, identities: Sequence[Identity], texts: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, identities: Sequence[Identity], texts: dict[str, str] | None = None, code_names: Iterable[str] = ()
+    ) -> None:
         texts = texts or {}
         self.identities = {i.path: i for i in identities}
         self.n = len(identities)
@@ -121,12 +123,15 @@ class IdentityIndex:
         for w in df:
             if len(w) >= FUZZY_PREFIX and w.isalpha():
                 self.by_prefix.setdefault(w[:FUZZY_PREFIX], set()).add(w)
-        stems = Counter(PurePosixPath(p).stem.lower() for p in self.words_of)
-        # An exact stem counts only when it looks like a name ("Bed002", "Acme_NDA"), not a word ("tests").
+        # An exact stem counts only when it looks like a name ("Bed002", "Acme_NDA"), not a word ("tests"), and, in
+        # a repository, when the code does not use it as an identifier (a doc page named after the tmp_path fixture).
+        named_in_code = {n.lower() for n in code_names} | {s.lower() for i in identities for s in i.symbols}
+        stems = Counter(PurePosixPath(i.path).stem.lower() for i in identities)
         self.distinct_stems = {
             p: PurePosixPath(p).stem
-            for p in self.words_of
+            for p in (i.path for i in identities if i.kind != "code")
             if stems[PurePosixPath(p).stem.lower()] == 1
+            and PurePosixPath(p).stem.lower() not in named_in_code
             and len(PurePosixPath(p).stem) >= 5
             and _DISTINCT_STEM.search(PurePosixPath(p).stem)
         }
@@ -140,14 +145,14 @@ class IdentityIndex:
         by_path = self._paths_written(question)
         if by_path:
             return ScopeMatch(by_path, by_path, math.inf, "path")
-        if self.code:
-            return None
         lowered = question.lower().replace("%20", " ")
         exact = [p for p, stem in self.distinct_stems.items() if _stem_in(stem, lowered)]
         if exact:
             longest = max(len(self.distinct_stems[p]) for p in exact)
             chosen = tuple(sorted(p for p in exact if len(self.distinct_stems[p]) == longest))
             return ScopeMatch(chosen, (self.distinct_stems[chosen[0]].lower(),), math.inf, "stem")
+        if self.code:
+            return None
         scored = self.scores(question)
         if not scored:
             return None
@@ -242,8 +247,10 @@ def identity_index(corpus: Corpus) -> IdentityIndex:
     if key not in _cache:
         if len(_cache) > 8:
             _cache.clear()
+        code_names = {n for d in corpus.documents if d.kind == "code" for n in d.references}
+        code_names |= {x.name.rsplit(".", 1)[-1] for d in corpus.documents if d.kind == "code" for x in d.definitions}
         _cache[key] = IdentityIndex(
-            [document_identity(d) for d in corpus.documents], {d.path: d.text for d in corpus.documents}
+            [document_identity(d) for d in corpus.documents], {d.path: d.text for d in corpus.documents}, code_names
         )
     return _cache[key]
 
@@ -260,7 +267,8 @@ def named_documents(
     if key is not None and key in _cache:
         return _cache[key].match(question)
     docs = [Document(p, kind, None, "", len(text), text) for p, text, kind in documents]  # type: ignore[arg-type]
-    index = IdentityIndex([document_identity(d) for d in docs], {d.path: d.text for d in docs})
+    code_names = {w for d in docs if d.kind == "code" for w in re.findall(r"[A-Za-z_]\w*", d.text)}
+    index = IdentityIndex([document_identity(d) for d in docs], {d.path: d.text for d in docs}, code_names)
     if key is not None:
         if len(_cache) > 8:
             _cache.clear()

@@ -99,6 +99,7 @@ REPO = [
 
 
 def test_code_question_never_scoped_onto_docs_by_common_words() -> None:
+    """A doc page named after a fixture (tmp_path.rst) is not what a question about the fixture asks for."""
     assert named_documents("How does the tmp_path fixture clean up its directories?", REPO) is None
     assert named_documents("What is the order of multiple effects in the test run?", REPO) is None
 
