@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from docintel.corpus import Document, Segment, SourceSpan
 from docintel.ingest.lines import LineIndex
 from docintel.ingest.split import split_range
+from docintel.locators import located, segment_marks
 from docintel.tokens import count_tokens, count_tokens_batch
 
 CONTEXT_SEPARATOR = " · "
@@ -152,7 +153,9 @@ def build_chunks(document: Document, target_tokens: int = 300, max_tokens: int =
             speaker=spans[0].speaker if len(speakers) == 1 else None,
             start_time=start_times[0] if start_times else None,
             end_time=end_times[-1] if end_times else None,
+            marks=segment_marks((by_id[s] for s in segments), first.start, last.end),
         )
+        span = located(span, text)  # the locators of the chunk's own text, as any citation of it will get
         names = [n for s in segments if (n := by_id[s].name)]
         # Definitions that start inside the chunk name it better than its segment (a method of a split class).
         inner = [d.name for d in document.definitions if first.start <= d.span.start < last.end]

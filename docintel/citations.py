@@ -2,15 +2,16 @@
 
 An answer cites ``[3]``, ``[3, 5]``, ``[3-5]`` or ``[3][5]``. Each valid id becomes a Citation with the span it
 labelled; when the sentence before the citation quotes the span verbatim, the citation narrows to exactly that
-quote (its own character range and lines), so a long clause or function is cited at the words that matter.
+quote (its own character range and lines), so a long clause or function is cited at the words that matter, with
+the clause, page, speaker and cue times of the quoted words themselves (``docintel.locators.narrow``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from docintel.answer import Citation
+from docintel.locators import narrow
 from docintel.prompt import CitedSpan, Prompt
 
 CITATION = re.compile(r"\[(\d+(?:\s*(?:[,;]|-|–)\s*\d+)*)\]")
@@ -57,7 +58,7 @@ def _narrow(cited: CitedSpan, claim: str) -> Citation | None:
     span = cited.span
     start_line = span.start_line + cited.text.count("\n", 0, i)
     end_line = start_line + cited.text.count("\n", i, max(i, j - 1))
-    narrowed = replace(span, start=span.start + i, end=span.start + j, start_line=start_line, end_line=end_line)
+    narrowed = narrow(span, span.start + i, span.start + j, start_line, end_line, cited.text[i:j])
     return Citation(cited.id, narrowed, cited.text[i:j])
 
 

@@ -26,6 +26,7 @@ from docintel.corpus import Corpus, Document, SourceSpan
 from docintel.corpus_map import build_corpus_map
 from docintel.errors import PromptTooLongError
 from docintel.ingest.lines import LineIndex
+from docintel.locators import span_in
 from docintel.plan import Plan
 from docintel.profiles import ModelProfile
 from docintel.prompt import CitedSpan, Prompt, PromptBlock
@@ -91,13 +92,9 @@ class Layout:
         return [j for j in out if j < last]
 
 
-def _sub_span(doc: Document, lines: LineIndex, start: int, end: int, like: SourceSpan | None) -> SourceSpan:
-    first, last = lines.line_range(start, end)
-    if like is None:
-        return SourceSpan(doc.path, start, end, first, last)
-    return SourceSpan(
-        doc.path, start, end, first, last, like.page, like.clause, like.speaker, like.start_time, like.end_time
-    )
+def _sub_span(doc: Document, lines: LineIndex | None, start: int, end: int, like: SourceSpan | None) -> SourceSpan:
+    # the locators of exactly this range, as every route computes them (``like`` is the segment it belongs to)
+    return span_in(doc, start, end, lines)
 
 
 def _document_pieces(doc: Document) -> list[tuple[SourceSpan, str, int]]:
@@ -246,7 +243,7 @@ def _passages(
             if used + n > budget:
                 continue
             seen.add((piece.id, start, end))
-            label = _sub_span(corpus.document(span.path), LineIndex(""), start, end, piece.span)
+            label = _sub_span(corpus.document(span.path), None, start, end, piece.span)
             where = f"{piece.span.path}:{piece.span.start_line}-{piece.span.end_line}"
             parts.append(f"[{piece.id}] ({where})\n{_line_ended(text)}")
             quoted.append(CitedSpan(piece.id, label, text))
@@ -307,15 +304,7 @@ def _merge(doc: Document, lines: LineIndex, run: list[SourceSpan]) -> tuple[Sour
     if len(run) == 1:
         return run[0], doc.text[run[0].start : run[0].end]
     start, end = run[0].start, max(s.end for s in run)
-    span = _sub_span(doc, lines, start, end, run[0])
-    times = [s.end_time for s in run if s.end_time is not None]
-    if times:
-        from dataclasses import replace
-
-        span = replace(
-            span, end_time=max(times), speaker=run[0].speaker if len({s.speaker for s in run}) == 1 else None
-        )
-    return span, doc.text[start:end]
+    return _sub_span(doc, lines, start, end, run[0]), doc.text[start:end]
 
 
 def build_retrieve_prompt(

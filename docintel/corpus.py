@@ -18,6 +18,22 @@ KINDS: tuple[Kind, ...] = ("code", "contract", "transcript", "text")
 
 
 @dataclass(frozen=True)
+class Mark:
+    """The locators of one sub-range of a span: a clause segment (page, clause) or a transcript cue (speaker,
+    times). A span keeps the marks of what it covers so that any narrower range of it (a quote) gets the locators
+    of exactly the text it holds: see ``docintel.locators``."""
+
+    start: int
+    end: int
+    page: int | None = None
+    clause: str | None = None
+    speaker: str | None = None
+    start_time: float | None = None
+    end_time: float | None = None
+    heading: bool = False  # a numbered heading line joined to the clause it introduces ("1. Service" over 1.1)
+
+
+@dataclass(frozen=True)
 class SourceSpan:
     """Where a piece of text came from: exact character range plus the human locators that apply."""
 
@@ -31,9 +47,14 @@ class SourceSpan:
     speaker: str | None = None
     start_time: float | None = None  # seconds from the start of the recording
     end_time: float | None = None
+    # the clause segments / cues inside this span, in text order (empty where the span is one unit or has none)
+    marks: tuple[Mark, ...] = field(
+        default=(), compare=False, repr=False, metadata={"merge": "concat", "json_item": Mark}
+    )
 
     def label(self) -> str:
-        """A short human locator: ``path:12-30``, plus page, clause or timestamp where known."""
+        """The one human locator of a span, on every route: ``path:12-30``, plus page, clause, speaker and
+        timestamp where known. The locators themselves are those of the span's own text (docintel.locators)."""
         lines = f"{self.start_line}" if self.start_line == self.end_line else f"{self.start_line}-{self.end_line}"
         parts = [f"{self.path}:{lines}"]
         if self.page is not None:
@@ -53,7 +74,7 @@ class SourceSpan:
         return max(0, min(self.end, other.end) - max(self.start, other.start))
 
     def to_dict(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "marks"}
 
 
 def format_timestamp(seconds: float) -> str:

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from docintel.corpus import Definition, Document, Kind, Segment, SourceSpan
+from docintel.corpus import Definition, Document, Kind, Mark, Segment, SourceSpan
 from docintel.ingest import IngestOptions, decode_utf8, sha256_bytes
 from docintel.ingest.detect import looks_like_contract
 from docintel.ingest.extract import Extracted, extract_docx, extract_pdf
 from docintel.ingest.lines import LineIndex
+from docintel.ingest.page_furniture import furniture_lines
 from docintel.ingest.split import split_range
 from docintel.ingest.terms import find_defined_terms
+from docintel.locators import located
 
 MAX_CLAUSE_TOKENS = 800
 WINDOW_TOKENS = 400  # paragraph windows for a document without clause numbering
@@ -38,6 +40,7 @@ _ARTICLE = re.compile(
 _SECTION = re.compile(r"(?:SECTION|Section|§)[ \t]*(\d{1,3}(?:\.\d{1,3})*)\.?(?=[ \t]|$)[ \t]*[-–—:.]?[ \t]*")
 _DECIMAL = re.compile(r"(\d{1,3}(?:\.\d{1,3})+)\.?(?=[ \t]*(?:[A-Z(\"“]|$))[ \t]*")
 _TOP_NUMBER = re.compile(r"(\d{1,3})\.(?=[ \t])[ \t]+(?=\S)")
+_BARE_NUMBER = re.compile(r"(\d{1,3})\.?(?=[ \t])[ \t]+(?=\S)")  # "8 Liability": Word's "%1" with no dot
 _PAREN = re.compile(r"\(([a-z]{1,2}|[ivxlc]{1,6}|[A-Z]{1,2}|[IVXLC]{1,6}|\d{1,2})\)(?=[ \t]|$)[ \t]*")
 _DOT_LETTER = re.compile(r"([A-Za-z]|[ivx]{1,4}|[IVX]{1,4})\.(?=[ \t])[ \t]+(?=[A-Z\"“(])")
 # A decimal clause number inside a long line, right after the end of a sentence: ". 3.6 Sale of Product"
@@ -75,18 +78,36 @@ def build_document(rel_path: str, data: bytes, extracted: Extracted, language: s
     text = extracted.text
     lines = LineIndex(text)
     pages = extracted.page_starts
-    markers = find_markers(text, extracted.heading_starts)
+    furniture = furniture_lines(text, pages)
+    markers = find_markers(text, extracted.heading_starts, furniture, extracted.numbered_starts)
     numbered = sum(1 for m in markers if m.numbered)
     if numbered >= MIN_NUMBERED_MARKERS:
-        pieces = _clause_pieces(text, markers, pages)
+        pieces, heading_marks = _clause_pieces(text, markers, pages, furniture)
     else:
-        pieces = [(s, e, n, None, None, "paragraphs") for s, e, n in _windows(text, pages)]
+        pieces, heading_marks = [(s, e, n, None, None, "paragraphs") for s, e, n in _windows(text, pages)], []
     kind: Kind = "contract" if numbered >= MIN_NUMBERED_MARKERS or looks_like_contract(text) else "text"
+
+    heading_starts = [h[0] for h in heading_marks]
 
     def span(start: int, end: int, clause: str | None) -> SourceSpan:
         first, last = lines.line_range(start, end)
         page = bisect.bisect_right(pages, start) if pages else None
-        return SourceSpan(rel_path, start, end, first, last, page=page, clause=clause)
+        result = SourceSpan(rel_path, start, end, first, last, page=page, clause=clause)
+        i = bisect.bisect_left(heading_starts, start)
+        inner = [h for h in heading_marks[i:] if h[0] < end]
+        if not inner:
+            return result
+        # a numbered heading joined to the clause it introduces keeps its own number: "1. Service" is § 1
+        marks: list[Mark] = []
+        cursor = start
+        for h_start, h_end, h_clause in inner:
+            if h_start > cursor:
+                marks.append(Mark(cursor, h_start, page, clause))
+            marks.append(Mark(h_start, min(h_end, end), page, h_clause, heading=True))
+            cursor = min(h_end, end)
+        if cursor < end:
+            marks.append(Mark(cursor, end, page, clause))
+        return located(replace(result, marks=tuple(marks)), text[start:end])
 
     segments = tuple(
         Segment(text=text[s:e], span=span(s, e, clause), tokens=n, unit=unit, name=name)
@@ -112,36 +133,66 @@ def build_document(rel_path: str, data: bytes, extracted: Extracted, language: s
 _Piece = tuple[int, int, int, str | None, str | None, str]  # start, end, tokens, clause, name, unit
 
 
-def _clause_pieces(text: str, markers: list[_Marker], pages: tuple[int, ...]) -> list[_Piece]:
-    """Segments from markers: heading-only segments fold into the next, pages and size caps cut the rest."""
+def _clause_pieces(
+    text: str, markers: list[_Marker], pages: tuple[int, ...], furniture: frozenset[int] = frozenset()
+) -> tuple[list[_Piece], list[tuple[int, int, str]]]:
+    """Segments from markers: heading-only segments fold into the next, pages and size caps cut the rest.
+    Also returns (start, end, clause) of each numbered heading so folded, for its own label."""
     if not markers or markers[0].offset > 0:
-        title = text[: markers[0].offset if markers else len(text)].strip().split("\n", 1)[0][:80] or None
+        preamble = _without_furniture(text, 0, markers[0].offset if markers else len(text), furniture)
+        title = preamble.strip().split("\n", 1)[0][:80] or None
         markers.insert(0, _Marker(0, None, title, "preamble", False))
     bounds = [m.offset for m in markers[1:]] + [len(text)]
     merged: list[tuple[int, int, _Marker]] = []
+    folded: list[tuple[int, int, str]] = []
     carry: int | None = None
     for marker, end in zip(markers, bounds, strict=True):
         start = marker.offset if carry is None else carry
-        body = text[marker.offset : end].strip()
-        heading_only = (
-            "\n" not in body
-            and len(body) <= 150
+        body = _without_furniture(text, marker.offset, end, furniture).strip()
+        body_lines = body.split("\n")
+        heading_only = not body or (
+            len(body_lines) <= (2 if marker.unit in ("heading", "article", "preamble") else 1)
+            and all(len(line) <= 150 for line in body_lines)
             and not body.endswith((".", ";", ",", ")", ":"))
-            and (marker.unit in ("heading", "article") or (marker.unit == "section" and len(body.split()) <= 9))
+            and (
+                marker.unit in ("heading", "article")
+                or (marker.unit == "preamble" and not body)
+                or (marker.unit == "section" and len(body.split()) <= 9)
+            )
         )
         if heading_only and end < len(text):
             carry = start  # a bare heading ("ARTICLE XII ...") joins the clause it introduces
+            if marker.clause:
+                line_end = text.find("\n", marker.offset)
+                folded.append((marker.offset, len(text) if line_end < 0 else line_end + 1, marker.clause))
             continue
         carry = None
         merged.append((start, end, marker))
     if carry is not None:
         merged.append((carry, len(text), markers[-1]))
+    for i in range(len(merged) - 1):  # a page's running header before its first clause belongs to that clause
+        start, end, marker = merged[i]
+        cut = max((p for p in pages if start < p < end), default=None)
+        if cut is not None and not _without_furniture(text, cut, end, furniture).strip():
+            merged[i] = (start, cut, marker)
+            merged[i + 1] = (cut, merged[i + 1][1], merged[i + 1][2])
     pieces: list[_Piece] = []
     for start, end, marker in merged:
         for p_start, p_end in _page_cuts(start, end, pages):
             for s, e, n in split_range(text, p_start, p_end, MAX_CLAUSE_TOKENS):
                 pieces.append((s, e, n, marker.clause, marker.name, marker.unit))
-    return pieces
+    return pieces, folded
+
+
+def _without_furniture(text: str, start: int, end: int, furniture: frozenset[int]) -> str:
+    if not furniture:
+        return text[start:end]
+    kept, offset = [], start
+    for line in text[start:end].split("\n"):
+        if offset not in furniture:
+            kept.append(line)
+        offset += len(line) + 1
+    return "\n".join(kept)
 
 
 def _page_cuts(start: int, end: int, pages: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -268,16 +319,28 @@ def _roman_value(token: str) -> int:
     return total
 
 
-def find_markers(text: str, heading_starts: frozenset[int] = frozenset()) -> list[_Marker]:
-    """Where each article, section, clause and heading starts, with its clause path and name."""
+def find_markers(
+    text: str,
+    heading_starts: frozenset[int] = frozenset(),
+    furniture: frozenset[int] = frozenset(),
+    numbered_starts: frozenset[int] = frozenset(),
+) -> list[_Marker]:
+    """Where each article, section, clause and heading starts, with its clause path and name. ``furniture``
+    lines (running headers, page numbers) are skipped: they start nothing and are not the line before a clause.
+    ``numbered_starts`` are lines whose number Word's numbering rendered: a clause for certain."""
     state = _Numbering()
     markers: list[_Marker] = []
     offset = 0
-    lines = text.split("\n")
+    raw_lines = text.split("\n")
+    starts: list[int] = []
+    for line in raw_lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    # the lines the segmenter reads: running headers and page numbers blanked out
+    lines = ["" if at in furniture else line for at, line in zip(starts, raw_lines, strict=True)]
     skip_heading: str | None = None
     for n, line in enumerate(lines):
-        line_start = offset
-        offset += len(line) + 1
+        line_start = starts[n]
         if not line.strip():
             continue
         if skip_heading is not None and line.strip().strip("*_#").strip().rstrip(".:") == skip_heading:
@@ -285,10 +348,14 @@ def find_markers(text: str, heading_starts: frozenset[int] = frozenset()) -> lis
             continue
         skip_heading = None
         next_line = next((ln for ln in lines[n + 1 : n + 4] if ln.strip()), "")
-        previous = lines[n - 1].rstrip() if n else ""
+        previous = _previous_line(lines, raw_lines, n)
         # a line that continues a wrapped sentence ("... term of three\n(3) years") starts no clause
         continues = bool(previous) and not previous.endswith(_ENDS_ITEM) and not _is_heading_line(previous)
-        marker = _line_marker(state, line, line_start, line_start in heading_starts, next_line, continues)
+        if line_start in numbered_starts:
+            continues = False
+        marker = _line_marker(
+            state, line, line_start, line_start in heading_starts, next_line, continues, line_start in numbered_starts
+        )
         if marker is not None:
             markers.append(marker)
             if marker.unit == "article" and state.article_heading and state.article_heading not in line:
@@ -301,13 +368,27 @@ def find_markers(text: str, heading_starts: frozenset[int] = frozenset()) -> lis
 _ENDS_ITEM = (".", ":", ";", ",", " and", " or", "!", "?", ")", "*", "_")
 
 
+def _previous_line(lines: list[str], raw_lines: list[str], n: int) -> str:
+    """The line before line ``n`` as the reader sees it: running headers and page numbers in between skipped."""
+    k = n - 1
+    while k >= 0 and not lines[k] and raw_lines[k].strip():
+        k -= 1
+    return lines[k].rstrip() if k >= 0 else ""
+
+
 def _is_heading_line(line: str) -> bool:
     stripped = line.strip()
     return stripped.startswith("#") or _caps_heading(stripped) is not None or bool(_ARTICLE.match(stripped))
 
 
 def _line_marker(
-    state: _Numbering, line: str, line_start: int, styled_heading: bool, next_line: str, continues: bool
+    state: _Numbering,
+    line: str,
+    line_start: int,
+    styled_heading: bool,
+    next_line: str,
+    continues: bool,
+    word_numbered: bool = False,
 ) -> _Marker | None:
     pos = _DECORATION.match(line).end()  # type: ignore[union-attr]  # the pattern matches the empty string
     rest = line[pos:]
@@ -323,19 +404,19 @@ def _line_marker(
         key = tuple(int(x) for x in number.split("."))
         after = rest[m.end() :]
         sub = _PAREN.match(after)
-        if state.accepts_section(key, sub is not None):
+        if word_numbered or state.accepts_section(key, sub is not None):
             state.set_section(number, key, _heading(after[sub.end() :] if sub else after))
             if sub:
                 style = state.sub_style(sub.group(1), paren=True)
                 if style:
                     state.push_sub(style, sub.group(1))
             return _Marker(line_start, state.path(), _name(state.path(), state.heading()), "section", True)
-    if m := _TOP_NUMBER.match(rest):
+    if m := _TOP_NUMBER.match(rest) or (_BARE_NUMBER.match(rest) if word_numbered else None):
         number = int(m.group(1))
         after = rest[m.end() :]
         heading = _heading(after) or _caps_heading(after) or _caps_run(after)
         top = state.section_key[0] if state.section_key else 0
-        if (top < number <= top + 5 or (number == 1 and not state.subs)) and heading:
+        if word_numbered or ((top < number <= top + 5 or (number == 1 and not state.subs)) and heading):
             state.set_section(m.group(1), (number,), heading)
             return _Marker(line_start, state.path(), _name(state.path(), state.heading()), "section", True)
     for pattern, paren in ((_PAREN, True), (_DOT_LETTER, False)):

@@ -18,6 +18,8 @@ from docintel.answer import Answer
 from docintel.audit.checklists import Checklist, ChecklistItem
 from docintel.audit.results import AuditReport, Evidence, ItemResult
 from docintel.corpus import Corpus, Document, SourceSpan
+from docintel.ingest.lines import LineIndex
+from docintel.locators import span_in
 
 if TYPE_CHECKING:
     from docintel.api import CorpusHandle
@@ -67,6 +69,7 @@ def _matching_lines(doc: Document, compiled: tuple[re.Pattern[str], ...]) -> lis
             if line_start not in first_match or m.start() < first_match[line_start][0]:
                 first_match[line_start] = (m.start(), m.end())
     hits: list[tuple[SourceSpan, str]] = []
+    lines = LineIndex(text) if first_match else None
     for line_start in sorted(first_match):
         line_end = text.find("\n", line_start)
         line_end = len(text) if line_end == -1 else line_end
@@ -75,8 +78,7 @@ def _matching_lines(doc: Document, compiled: tuple[re.Pattern[str], ...]) -> lis
             m_start, m_end = first_match[line_start]
             start = _word_start(text, max(line_start, m_start - QUOTE_CONTEXT), line_start)
             end = _word_end(text, min(line_end, max(m_end, m_start + 1) + QUOTE_CONTEXT), line_end)
-        line_no = text.count("\n", 0, line_start) + 1
-        span = SourceSpan(path=doc.path, start=start, end=end, start_line=line_no, end_line=line_no)
+        span = span_in(doc, start, end, lines)  # the clause / page / cue of the hit itself, as every route labels it
         hits.append((span, text[start:end]))
     return hits
 

@@ -37,6 +37,9 @@ def stats(
     path: Path = typer.Argument(..., help="A folder or a file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
     max_file_mb: float = typer.Option(2.0, "--max-file-mb", help="Skip files larger than this."),
+    check: bool = typer.Option(
+        False, "--check", help="Citation fidelity: clause labels vs stated numbers, cue times and speakers, outlines."
+    ),
 ) -> None:
     """Documents and segments by kind and language, total tokens, largest documents, skipped files."""
     from rich.table import Table
@@ -48,6 +51,10 @@ def stats(
     with progress_bar("Reading", unit="files") as update:
         corpus = load_corpus(path, IngestOptions(max_file_bytes=int(max_file_mb * 1_000_000)), progress=update)
     data = corpus_stats(corpus)
+    if check:
+        from docintel.fidelity import check_corpus
+
+        data["fidelity"] = check_corpus(corpus).to_dict()
     data["seconds"] = round(time.monotonic() - started, 3)
     if as_json:
         print_json(data)
@@ -69,12 +76,33 @@ def stats(
     for row in data["largest"]:
         table.add_row(row["path"], row["kind"], f"{row['tokens']:,}")
     out_console.print(table)
+    if check:
+        _print_fidelity(data["fidelity"])
     if corpus.skipped:
         out_console.print(f"[yellow]{len(corpus.skipped)} skipped:[/]")
         for s in corpus.skipped[:50]:
             out_console.print(f"  {s.path}: {s.reason}")
         if len(corpus.skipped) > 50:
             out_console.print(f"  … and {len(corpus.skipped) - 50} more (--json lists all)")
+
+
+def _print_fidelity(fidelity: dict[str, Any]) -> None:
+    from docintel.cli.output import out_console
+
+    clauses, cues, outline = fidelity["clauses"], fidelity["transcripts"], fidelity["outline"]
+
+    def pct(rate: float | None) -> str:
+        return "-" if rate is None else f"{rate:.2%}"
+
+    out_console.print(
+        f"fidelity: clause labels {clauses['agree']}/{clauses['numbered_lines']} ({pct(clauses['rate'])}), "
+        f"transcript cues {cues['agree']}/{cues['cues']} ({pct(cues['rate'])}), outline entries "
+        f"{outline['entries']} ({outline['running_headers']} running headers, {outline['heading_only']} heading-only)",
+        markup=False,
+        highlight=False,
+    )
+    for miss in fidelity["misses"]:
+        out_console.print(f"  miss: {miss}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

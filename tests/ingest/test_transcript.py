@@ -1,4 +1,7 @@
-"""Transcript loader on VTT (voice tags), SRT and plain ``Speaker: text`` files, the samples and QMSum."""
+"""Transcript loader on VTT (voice tags), SRT and plain ``Speaker: text`` files, the samples and QMSum.
+
+Subtitle files are extracted to clean turns (``[hh:mm:ss] Speaker: words``, no cue numbers, timing lines or
+markup); each cue keeps its own times and speaker as a Mark over its words."""
 
 from __future__ import annotations
 
@@ -45,10 +48,17 @@ and publish them by noon.
 
 def load(name: str, text: str) -> Document:
     doc = TranscriptLoader().load(name, text.encode(), IngestOptions())
-    assert "".join(s.text for s in doc.segments) == doc.text == text  # tiles the file, nothing dropped
+    assert "".join(s.text for s in doc.segments) == doc.text  # segments tile the text, nothing dropped
+    if name.endswith((".vtt", ".srt")):  # extracted: the conversation only
+        assert "-->" not in doc.text and "WEBVTT" not in doc.text and "<v" not in doc.text
+        assert not any(line.strip().isdigit() for line in doc.text.split("\n"))
+    else:
+        assert doc.text == text  # plain transcripts keep the file's text (BOM included)
     for seg in doc.segments:
         assert doc.text[seg.span.start : seg.span.end] == seg.text
         assert seg.unit == "turn" and seg.name == seg.span.speaker
+        for mark in seg.span.marks:  # cues lie inside their turn, in order
+            assert seg.span.start <= mark.start < mark.end <= seg.span.end
     return doc
 
 
@@ -57,11 +67,17 @@ def test_vtt_voice_tags_merge_into_turns() -> None:
     assert doc.kind == "transcript" and doc.language == "vtt"
     turns = [(s.span.speaker, s.span.start_time, s.span.end_time) for s in doc.segments]
     assert turns == [("Alice Smith", 1.0, 8.25), ("Bob", 9.0, 62.75), ("Alice Smith", 63.0, 65.0)]
-    first, bob, last = doc.segments
-    assert first.text.startswith("WEBVTT") and "two options" in first.text  # the header rides with turn one
-    assert bob.text.startswith("00:00:09.000 --> 00:01:02.750\n<v.loud Bob>")
-    assert bob.span.start_line == 12 and bob.span.end_line == 14
-    assert last.text.endswith("Bob owns it.</v>\n")
+    assert doc.text == (
+        "[00:00:01] Alice Smith: Welcome everyone, let's start with the budget. We have two options on the table.\n"
+        "[00:00:09] Bob: I prefer option B, it ships by June 30.\n"
+        "[00:01:03] Alice Smith: Decision: option B. Bob owns it.\n"
+    )
+    first, bob, _ = doc.segments
+    assert [(m.start_time, m.end_time, doc.text[m.start : m.end].strip()) for m in first.span.marks] == [
+        (1.0, 4.5, "[00:00:01] Alice Smith: Welcome everyone, let's start with the budget."),
+        (4.5, 8.25, "We have two options on the table."),
+    ]
+    assert bob.span.start_line == 2 and bob.span.end_line == 2
     assert speakers(doc) == ["Alice Smith", "Bob"]
 
 
@@ -72,7 +88,7 @@ def test_srt_name_prefix_and_unlabelled_continuation() -> None:
         ("Carol", 1.0, 3.0),
         ("Dan", 3.5, 9.9),  # cue 3 has no label: it continues Dan's turn
     ]
-    assert doc.segments[1].text.startswith("2\n00:00:03,500")
+    assert doc.segments[1].text == "[00:00:03] Dan: I'll write the notes. and publish them by noon.\n"
 
 
 def test_plain_speaker_lines() -> None:
@@ -139,5 +155,6 @@ def test_byte_order_mark_kept_in_offsets() -> None:
     """Offsets index the file decoded as UTF-8 (BOM included), as the eval's gold spans do."""
     doc = load("bom.vtt", "\ufeff" + VTT)
     assert [s.span.speaker for s in doc.segments] == ["Alice Smith", "Bob", "Alice Smith"]
+    assert not doc.text.startswith("\ufeff")  # an extracted subtitle text has no BOM
     plain = load("bom.txt", "\ufeffAnn: Hi.\nBo: Hello.\n")
     assert [s.span.speaker for s in plain.segments] == ["Ann", "Bo"]
