@@ -8,6 +8,9 @@ from typing import Any
 from docintel.corpus import SourceSpan
 from docintel.plan import Plan
 
+# What a user reads when docintel found no clear answer (never the internal insufficient-context marker).
+NO_CLEAR_ANSWER = "docintel found no clear answer to this question in the documents."
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -49,6 +52,10 @@ class TextDelta:
 class UsageEvent:
     usage: Usage
     stop_reason: str | None = None
+    # A backend that can rate its own answer (the extractive one) says how sure it is, 0..1, and whether it found
+    # no clear answer (Self-Route escalates on that, as on a model's insufficient-context marker).
+    confidence: float | None = None
+    insufficient: bool = False
 
 
 BackendEvent = TextDelta | UsageEvent
@@ -76,6 +83,7 @@ class Answer:
     invalid_citations: tuple[str, ...] = ()  # ids in the answer that were not in the prompt: flagged, not sources
     calls: tuple[Usage, ...] = ()  # per-call usage when Self-Route escalated (both calls)
     notes: tuple[str, ...] = field(default=())  # e.g. "escalated to full", "3 secrets redacted"
+    confidence: float | None = None  # 0..1 when the backend rates its answer (extractive); None for a model
 
     @property
     def cost_usd(self) -> float:
@@ -93,5 +101,6 @@ class Answer:
             "insufficient_context": self.insufficient_context,
             "invalid_citations": list(self.invalid_citations),
             "calls": [u.to_dict() for u in self.calls],
+            "confidence": self.confidence,
             "notes": list(self.notes),
         }

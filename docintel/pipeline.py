@@ -113,13 +113,14 @@ def run(prompt: Prompt, plan: Plan, backend: Backend, *, on_text: OnText | None 
     """One backend call: stream the answer, then check its citations against the spans that were sent."""
     parts: list[str] = []
     usage: Usage | None = None
+    rated: UsageEvent | None = None
     for event in backend.generate(prompt):
         if isinstance(event, TextDelta):
             parts.append(event.text)
             if on_text:
                 on_text(event.text)
         elif isinstance(event, UsageEvent):
-            usage = event.usage
+            usage, rated = event.usage, event
     if usage is None:
         raise BackendError(f"the {backend.name} backend ended without reporting usage; try again")
     text = "".join(parts)
@@ -131,10 +132,11 @@ def run(prompt: Prompt, plan: Plan, backend: Backend, *, on_text: OnText | None 
         usage=usage,
         backend=backend.name,
         model=str(getattr(backend, "model", None) or backend.profile.id),
-        insufficient_context=INSUFFICIENT_MARKER in text,
+        insufficient_context=INSUFFICIENT_MARKER in text or bool(rated and rated.insufficient),
         invalid_citations=invalid,
         calls=(usage,),
         notes=tuple(getattr(backend, "notes", ())),  # e.g. anthropic: "redacted 2 secrets before sending: ..."
+        confidence=rated.confidence if rated else None,
     )
 
 

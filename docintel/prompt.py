@@ -39,6 +39,9 @@ class Prompt:
     mode: str  # the Plan's mode this prompt was built for
     max_output_tokens: int = 1024
     estimated_tokens: int = 0
+    # The index's fused search hits for the question, best first (the ranking ``search`` shows): an answerer
+    # without a model (extractive) weighs evidence by it. Empty when the prompt was built without a search.
+    ranked_spans: tuple[SourceSpan, ...] = ()
 
     @property
     def prefix(self) -> str:

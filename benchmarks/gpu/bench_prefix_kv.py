@@ -20,6 +20,7 @@ kv_bytes_per_token (measured from the cache tensors and from the shape), decode 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import statistics
 import sys
@@ -149,9 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     init_s = time.perf_counter() - t0
     params = sum(p.numel() for p in model.parameters())
 
+    # transformers 5.2x renamed ``past_key_values`` to ``cache``; older releases know only the former.
+    cache_kwarg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+    def forward(ids: Any, cache: Any) -> Any:
+        return model(input_ids=ids, use_cache=True, logits_to_keep=1, **{cache_kwarg: cache})
+
     def prefill(ids: list[int], cache: Any) -> Any:
-        x = torch.tensor([ids], device=device)
-        out = model(input_ids=x, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        out = forward(torch.tensor([ids], device=device), cache)
         return out.logits[:, -1, :].argmax(-1)
 
     results: dict[str, Any] = {
@@ -208,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             prefill(suffix, prefix_cache)
             sync(torch, device)
             warm.append(time.perf_counter() - t0)
-            prefix_cache.crop(len(prefix_ids))
+            cut_back(prefix_cache, len(prefix_ids))
         results["ttft_warm_s"] = statistics.median(warm)
         results["ttft_warm_all_s"] = warm
         results["ttft_warm_over_cold"] = results["ttft_warm_s"] / results["ttft_cold_s"]
@@ -218,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         sync(torch, device)
         t0 = time.perf_counter()
         for _ in range(args.decode_tokens):
-            out = model(input_ids=token.view(1, 1), past_key_values=prefix_cache, use_cache=True, logits_to_keep=1)
+            out = forward(token.view(1, 1), prefix_cache)
             token = out.logits[:, -1, :].argmax(-1)
         sync(torch, device)
         decode_s = time.perf_counter() - t0
@@ -233,6 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def cut_back(cache: Any, length: int) -> None:
+    """Drop the tokens after ``length`` (a question's), keeping the prefix: a negative ``crop`` removes that many
+    tokens in every transformers release that has ``crop``."""
+    extra = cache.get_seq_length() - length
+    if extra > 0:
+        cache.crop(-extra)
 
 
 def _cache_tensors(cache: Any) -> list[tuple[Any, Any]]:

@@ -23,6 +23,11 @@ def test_packaged_checklists_cover_the_issue_items() -> None:
         "hard-coded-credentials",
         "path-traversal",
         "weak-crypto",
+        "eval-exec",
+        "xml-external-entities",
+        "debug-mode",
+        "bind-all-interfaces",
+        "request-without-timeout",
     ]
     assert all(i.patterns and i.hints and i.cwe for i in code.items)
     contract = load_checklist("contract-review")
