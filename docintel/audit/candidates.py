@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from docintel.audit.checklists import ChecklistItem
 from docintel.audit.code_findings import RULES, analyzed, corpus_findings, line_span
-from docintel.audit.shell_findings import is_config
 from docintel.audit.results import Evidence
+from docintel.audit.shell_findings import is_config
 from docintel.corpus import Corpus, SourceSpan
 
 if TYPE_CHECKING:

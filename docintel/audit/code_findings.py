@@ -224,7 +224,12 @@ def _is_built(node: Any) -> bool:
         op = node.child_by_field_name("operator")
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         sides = [s for s in (left, right) if s is not None]
-        if op is not None and node_text(op) == "%" and left is not None and left.type in ("string", "concatenated_string"):
+        if (
+            op is not None
+            and node_text(op) == "%"
+            and left is not None
+            and left.type in ("string", "concatenated_string")
+        ):
             return True
         if op is not None and node_text(op) == "+":
             stringy = any(s.type in ("string", "concatenated_string") or _is_built(s) for s in sides)
@@ -338,13 +343,18 @@ def _python_call(node: Any, aliases: dict[str, str], add: Callable[[str, Any, st
     shell = keywords.get("shell")
     if shell is not None and shell.type == "true":
         add("shell-injection", node, f"{name or 'call'} with shell=True")
-    if name and name.startswith(("requests.", "httpx.")) and name.split(".")[-1] in _REQUESTS:
-        if "timeout" not in keywords and not any(a.type == "dictionary_splat" for a in args.named_children):
-            add("request-without-timeout", node, f"{name} without a timeout")
+    http = bool(name) and str(name).startswith(("requests.", "httpx.")) and str(name).split(".")[-1] in _REQUESTS
+    splat = any(a.type == "dictionary_splat" for a in args.named_children)
+    if http and "timeout" not in keywords and not splat:
+        add("request-without-timeout", node, f"{name} without a timeout")
     verify = keywords.get("verify")
     if verify is not None and _false(verify):
         add("tls-verification-disabled", node, "verify=False")
-    attr = name.split(".")[-1] if name else (node_text(fn.child_by_field_name("attribute")) if fn.type == "attribute" else "")
+    attr = (
+        name.split(".")[-1]
+        if name
+        else (node_text(fn.child_by_field_name("attribute")) if fn.type == "attribute" else "")
+    )
     debug = keywords.get("debug")
     if attr == "run" and debug is not None and debug.type == "true":
         add("debug-mode", node, "app.run(debug=True)")
@@ -381,9 +391,9 @@ def _python_binding(node: Any, add: Callable[[str, Any, str], None]) -> None:
     literal = _string_value(value)
     if literal is not None and looks_secret(name, literal):
         add("hard-coded-credentials", node, f"{name} is a literal")
-    if node.type == "assignment" and value.type == "true":
-        if (name == "DEBUG" and target.type == "identifier") or (name == "debug" and target.type == "attribute"):
-            add("debug-mode", node, f"{node_text(target)} = True")
+    debug_flag = (name == "DEBUG" and target.type == "identifier") or (name == "debug" and target.type == "attribute")
+    if node.type == "assignment" and value.type == "true" and debug_flag:
+        add("debug-mode", node, f"{node_text(target)} = True")
     if name == "check_hostname" and value.type == "false":
         add("tls-verification-disabled", node, "check_hostname = False")
     if name == "verify_mode" and node_text(value).endswith("CERT_NONE"):

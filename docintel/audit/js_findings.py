@@ -176,9 +176,9 @@ def _call(node: Any, modules: set[str], functions: dict[str, str], add: Callable
         if built is not None and (SQL.search(_strings_in(built)) or prop != "exec"):
             where = "" if built is first else f" (built on line {line_of(built)})"
             add("sql-string-building", node, f"{prop}() of a string built from values{where}")
-    if prop in ("setTimeout", "setInterval") or (fn.type == "identifier" and name in ("setTimeout", "setInterval")):
-        if arguments and arguments[0].type in ("string", "template_string"):
-            add("eval-exec", node, f"{name} with a code string")
+    timer = prop in ("setTimeout", "setInterval") or (fn.type == "identifier" and name in ("setTimeout", "setInterval"))
+    if timer and arguments and arguments[0].type in ("string", "template_string"):
+        add("eval-exec", node, f"{name} with a code string")
 
 
 def _child_exec(node: Any, name: str, arguments: list[Any], add: Callable[[str, Any, str], None]) -> None:

@@ -134,11 +134,16 @@ TYPE_CUES: dict[str, re.Pattern[str]] = {
         r"\(\s*(?:the\s+)?[\"“][A-Z][\w ]+[\"”]\s*\)|\bparties\b",
     ),
     "person": re.compile(r"^[A-Z][\w.' -]{0,40}:\s|\b[A-Z][a-z]+\s+[A-Z][a-z]+\b|\b(?:Mr|Ms|Mrs|Dr)\.?\s+[A-Z]"),
-    "code": re.compile(r"^\s*(?:async\s+)?(?:def|class|function|func|fn)\s+\w|^\s*(?:export\s+)?(?:const|let)\s+\w+\s*="),
+    "code": re.compile(
+        r"^\s*(?:async\s+)?(?:def|class|function|func|fn)\s+\w|^\s*(?:export\s+)?(?:const|let)\s+\w+\s*="
+    ),
 }
 _TYPE_QUESTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("law", re.compile(r"\b(?:govern\w*|jurisdiction|which\s+(?:state|country)'?s?\s+law|applicable\s+law)\b", re.I)),
-    ("duration", re.compile(r"\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\b|\b(?:notice\s+period|term)\b", re.I)),
+    (
+        "duration",
+        re.compile(r"\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\b|\b(?:notice\s+period|term)\b", re.I),
+    ),
     ("date", re.compile(r"\b(?:when|what\s+date|which\s+date|(?:effective|expiration|start|end)\s+date)\b", re.I)),
     ("party", re.compile(r"\b(?:which|what)\s+(?:party|parties|company|companies)\b|\bparties\b", re.I)),
     ("person", re.compile(r"^\s*who\b|\bwhich\s+(?:person|speaker|participant)\b", re.I)),

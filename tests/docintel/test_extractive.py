@@ -145,7 +145,11 @@ def test_units_keep_their_exact_offsets_in_the_document() -> None:
     doc = "Intro line here.\n\nThe Term is three (3) years. Either party may end it on notice.\n"
     cited = CitedSpan("7", SourceSpan("a.txt", 100, 100 + len(doc), 5, 8), doc)
     units = split_units(cited, 0)
-    assert [u.text for u in units] == ["Intro line here.", "The Term is three (3) years.", "Either party may end it on notice."]
+    assert [u.text for u in units] == [
+        "Intro line here.",
+        "The Term is three (3) years.",
+        "Either party may end it on notice.",
+    ]
     for u in units:
         assert doc[u.start - 100 : u.end - 100] == u.text and u.cid == "7"
 
