@@ -188,3 +188,45 @@ def test_reasons_round_trip_to_json_shapes() -> None:
     assert set(d["tokens"]) >= {"total", "cache_write", "cache_read", "uncached"}
     assert all(isinstance(r, str) for r in d["reasons"])
     assert replace(SONNET).id == d["profile"]
+
+
+def test_preference_moves_the_full_premium() -> None:
+    """A lookup where full costs a little over retrieve: "quality" pays for full, "cost" and "balanced" retrieve."""
+    corpus = stats(10_000, documents=2)
+    balanced = route("What is the payment term?", corpus, backend="anthropic", cache=COLD)
+    quality = route("What is the payment term?", corpus, backend="anthropic", cache=COLD, prefer="quality")
+    cost = route("What is the payment term?", corpus, backend="anthropic", cache=COLD, prefer="cost")
+    ratio = balanced.alternatives["full"] / balanced.alternatives["retrieve"]
+    assert 1.5 < ratio <= 3.0, ratio  # the case this test is about: between the balanced and quality premiums
+    assert (balanced.mode, quality.mode, cost.mode) == ("retrieve", "full", "retrieve")
+    premium = next(r for r in quality.reasons if r.code == "cheaper").data["full_premium"]
+    assert premium == 3.0
+
+
+def test_expected_questions_amortise_the_cache_write() -> None:
+    """One question: full's cache write makes it dearer than retrieve; ten questions share that write."""
+    corpus = stats(20_000)
+    one = route("What is the payment term?", corpus, backend="anthropic", cache=COLD)
+    ten = route("What is the payment term?", corpus, backend="anthropic", cache=COLD, expect_questions=10)
+    assert one.mode == "retrieve" and ten.mode == "full"
+    cheaper = next(r for r in ten.reasons if r.code == "cheaper")
+    assert cheaper.data["full"] < one.alternatives["full"]  # priced per question: 1 write + 9 reads over 10
+
+
+def test_ambiguous_question_lists_the_candidate_documents() -> None:
+    candidates = ("nda-a.txt", "nda-b.txt", "nda-c.txt", "nda-d.txt")
+    plan = route("Does the agreement survive termination?", stats(300_000), backend="anthropic", candidates=candidates)
+    assert plan.candidates == candidates and plan.scope == ()
+    ambiguous = next(r for r in plan.reasons if r.code == "ambiguous_document")
+    assert "4 fit it about equally" in ambiguous.text and ambiguous.data["candidates"] == list(candidates)
+    assert list(plan.to_dict()["candidates"]) == list(candidates)
+
+
+def test_second_map_reduce_over_the_same_text_reads_every_group_from_the_cache() -> None:
+    corpus = stats(3_000_000, documents=300)
+    first = route("List every agreement with a non-compete clause.", corpus, backend="anthropic")
+    again = route("List every agreement with a non-compete clause.", corpus, backend="anthropic", map_warm=True)
+    assert first.mode == again.mode == "map_reduce" and first.groups == again.groups > 1
+    assert first.tokens.cache_write > 0 and again.tokens.cache_write == 0
+    assert again.tokens.cache_read == first.tokens.cache_write
+    assert again.cost_usd <= 0.25 * first.cost_usd
