@@ -22,14 +22,26 @@ from docintel.ingest.page_furniture import furniture_lines
 from docintel.locators import narrow, span_in
 
 _MAX_EXAMPLES = 20
-# a clause-number heading at the start of a line: the number, then a capitalised heading word
+# a clause-number heading at the start of a line: the number, then a heading (not a sentence): ARTICLE/Section
+# numbers, decimal numbers before a capital, or "N." before a short Title Case or ALL CAPS heading that ends with
+# "." / ":" or the line ("1. CONFIDENTIAL INFORMATION. The ...", "3. Term.", "7. Assignment")
+_SMALL = r"(?:of|and|or|the|to|for|in|on|a|an|by|with|upon|from|&|-)"
+_TITLE_WORD = r"(?:[A-Z][\w'’/-]*|" + _SMALL + r")"
 _NUMBERED_HEADING = re.compile(
     r"[ \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?[ \t]*"
-    r"(?:(?:ARTICLE|Article)[ \t]+(?P<article>[IVXLC]+|\d{1,3})\b"
-    r"|(?:SECTION|Section|§)[ \t]*(?P<section>\d{1,3}(?:\.\d{1,3})*)\b"
+    r"(?:(?:ARTICLE|Article)[ \t]+(?P<article>[IVXLC]+|\d{1,3})\b\.?(?=[ \t]*$|[ \t]*[-–—:.]|[ \t]+[A-Z\"“\[])"
+    r"|(?:SECTION|Section|§)[ \t]*(?P<section>\d{1,3}(?:\.\d{1,3})*)\b\.?(?=[ \t]*$|[ \t]*[-–—:.]|[ \t]+[A-Z\"“])"
     r"|(?P<decimal>\d{1,3}(?:\.\d{1,3})+)\.?(?=[ \t]+[A-Z])"
-    r"|(?P<top>\d{1,2})\.(?=[ \t]+[A-Z][A-Za-z]+(?:[ \t]+[A-Za-z&,]+){0,6}[ \t]*[.:]?[ \t]*(?:$|[A-Z])))"
+    r"|(?P<top>\d{1,2})\.(?=[ \t]+(?:[A-Z][A-Z'’&/-]{2,}(?:[ \t]+[A-Z'’&/-]+)*\b|"
+    + _TITLE_WORD
+    + r"(?:[ \t]+"
+    + _TITLE_WORD
+    + r"){0,7}[ \t]*(?:[.:](?:[ \t]|$)|$))))"
 )
+
+
+# a table-of-contents entry names a clause without being it: "SECTION 2.0 TERM ........ 4"
+_TOC_LINE = re.compile(r"\.{5,}|…{2,}|_{5,}|[ \t]{2,}\d{1,3}[ \t]*$")
 
 
 @dataclass
@@ -103,7 +115,7 @@ def check_contract(doc: Document, report: FidelityReport) -> None:
         if at in furniture:
             continue
         number = stated_number(line)
-        if number is None or not _is_heading_position(doc.text, at):
+        if number is None or not _is_heading_position(doc.text, at) or _TOC_LINE.search(line):
             continue
         report.clause_lines += 1
         end = at + len(line.rstrip())
@@ -117,12 +129,20 @@ def check_contract(doc: Document, report: FidelityReport) -> None:
         if seg.unit == "paragraphs":
             continue
         report.outline_entries += 1
-        if seg.name and seg.name in furniture_texts:
+        first_line = seg.span.start + len(seg.text) - len(seg.text.lstrip())
+        first_line = doc.text.rfind("\n", 0, first_line) + 1
+        if seg.name and seg.name in furniture_texts and first_line in furniture:
             report.outline_furniture += 1
             report._miss(path=doc.path, line=seg.span.start_line, outline="running header", name=seg.name)
         body = [ln for ln in seg.text.strip().split("\n") if ln.strip()]
         bare = len(body) == 1 and len(body[0]) < 60 and len(body[0].split()) <= 6
-        if bare and not body[0].rstrip().endswith((".", ";", ",", ")", ":")) and seg.span.end < len(doc.text):
+        headed = seg.unit in ("heading", "article", "section", "preamble")  # list items may be one short line
+        if (
+            headed
+            and bare
+            and not body[0].rstrip().endswith((".", ";", ",", ")", ":"))
+            and seg.span.end < len(doc.text)
+        ):
             report.outline_heading_only += 1
             report._miss(path=doc.path, line=seg.span.start_line, outline="heading only", name=seg.name)
 

@@ -35,7 +35,7 @@ LANGUAGES = {".md": "markdown", ".markdown": "markdown", ".pdf": "pdf", ".docx":
 # Line starts (after indentation and Markdown decoration such as "## " or "**").
 _DECORATION = re.compile(r"[\ufeff \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?[ \t]*")
 _ARTICLE = re.compile(
-    r"(?:ARTICLE|Article)[ \t]+([IVXLC]+|\d{1,3})\b\.?(?=[ \t]*$|[ \t]*[-–—:.]|[ \t]+[A-Z\"“])[ \t]*[-–—:.]?[ \t]*"
+    r"(?:ARTICLE|Article)[ \t]+([IVXLC]+|\d{1,3})\b\.?(?=[ \t]*$|[ \t]*[-–—:.]|[ \t]+[A-Z\"“\[])[ \t]*[-–—:.]?[ \t]*"
 )
 _SECTION = re.compile(r"(?:SECTION|Section|§)[ \t]*(\d{1,3}(?:\.\d{1,3})*)\.?(?=[ \t]|$)[ \t]*[-–—:.]?[ \t]*")
 _DECIMAL = re.compile(r"(\d{1,3}(?:\.\d{1,3})+)\.?(?=[ \t]*(?:[A-Z(\"“]|$))[ \t]*")
@@ -156,7 +156,7 @@ def _clause_pieces(
             and not body.endswith((".", ";", ",", ")", ":"))
             and (
                 marker.unit in ("heading", "article")
-                or (marker.unit == "preamble" and not body)
+                or (marker.unit == "preamble" and len(body.split()) <= 9)  # "Exhibit 10.26" over the title
                 or (marker.unit == "section" and len(body.split()) <= 9)
             )
         )
@@ -234,7 +234,7 @@ class _Numbering:
 
     def accepts_section(self, key: tuple[int, ...], sub_follows: bool) -> bool:
         """Clause numbers run forward; a restart at 1 (an exhibit, a schedule) is allowed."""
-        restart = key[0] == 1 and key[-1] == 1
+        restart = key[0] == 1 and all(k in (0, 1) for k in key[1:])  # 1, 1.1, 1.0, 1.01: numbering starts again
         if not self.section_key or key > self.section_key or restart:
             return True
         return sub_follows and key == self.section_key
@@ -350,7 +350,7 @@ def find_markers(
         next_line = next((ln for ln in lines[n + 1 : n + 4] if ln.strip()), "")
         previous = _previous_line(lines, raw_lines, n)
         # a line that continues a wrapped sentence ("... term of three\n(3) years") starts no clause
-        continues = bool(previous) and not previous.endswith(_ENDS_ITEM) and not _is_heading_line(previous)
+        continues = bool(previous) and not _ENDED.search(previous) and not _is_heading_line(previous)
         if line_start in numbered_starts:
             continues = False
         marker = _line_marker(
@@ -365,7 +365,8 @@ def find_markers(
     return markers
 
 
-_ENDS_ITEM = (".", ":", ";", ",", " and", " or", "!", "?", ")", "*", "_")
+# a line that ends an item: punctuation, then perhaps a closing quote or bracket and a footnote number ("...hereto.17")
+_ENDED = re.compile(r"(?:[.:;,!?)*_\]]|\band|\bor)[\"”’'\]]?\d{0,3}$")
 
 
 def _previous_line(lines: list[str], raw_lines: list[str], n: int) -> str:
@@ -404,7 +405,9 @@ def _line_marker(
         key = tuple(int(x) for x in number.split("."))
         after = rest[m.end() :]
         sub = _PAREN.match(after)
-        if word_numbered or state.accepts_section(key, sub is not None):
+        # numbers that run backwards under a heading of their own: an amendment or exhibit restating "6.5 Title."
+        restated = bool(state.section_key) and key[0] != state.section_key[0] and _titled(after)
+        if word_numbered or state.accepts_section(key, sub is not None) or restated:
             state.set_section(number, key, _heading(after[sub.end() :] if sub else after))
             if sub:
                 style = state.sub_style(sub.group(1), paren=True)
@@ -416,7 +419,10 @@ def _line_marker(
         after = rest[m.end() :]
         heading = _heading(after) or _caps_heading(after) or _caps_run(after)
         top = state.section_key[0] if state.section_key else 0
-        if word_numbered or ((top < number <= top + 5 or (number == 1 and not state.subs)) and heading):
+        # numbering starts again at 1 (an exhibit, a letter agreement): under a sub-clause only with a CAPS heading
+        caps = _caps_run(after) is not None  # "4. IDENTITY OF PRODUCTS:" is a section wherever its number falls
+        restart = number == 1 and (not state.subs or caps)
+        if word_numbered or ((top < number <= top + 5 or restart or caps) and heading):
             state.set_section(m.group(1), (number,), heading)
             return _Marker(line_start, state.path(), _name(state.path(), state.heading()), "section", True)
     for pattern, paren in ((_PAREN, True), (_DOT_LETTER, False)):
@@ -451,6 +457,12 @@ def _inline_markers(state: _Numbering, line: str, line_start: int) -> list[_Mark
             state.set_section(m.group(1), key, _heading(line[m.end() : m.end() + 120], inline=True))
         out.append(_Marker(line_start + m.start(), state.path(), _name(state.path(), state.heading()), "section", True))
     return out
+
+
+def _titled(after: str) -> bool:
+    """A clause heading closed by a period or colon follows the number: "Shipping Term; Title and Risk of Loss."."""
+    m = re.match(r"[ \t]*([A-Z][^.:\n]{0,80}?)[.:](?:[ \t]|$)", after)
+    return bool(m) and _is_titleish(m.group(1).replace(";", " ").replace(",", " ").split())
 
 
 def _caps_run(after: str) -> str | None:
