@@ -9,18 +9,17 @@ round-trips: ``document.text[chunk.span.start:chunk.span.end] == chunk.text``.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
-from docintel.corpus import Document, Segment, SourceSpan
+from docintel.corpus import Document, Segment, SourceSpan, merged_span_fields
 from docintel.ingest.lines import LineIndex
 from docintel.ingest.split import split_range
+from docintel.kinds import get_kind
 from docintel.locators import located, segment_marks
 from docintel.tokens import count_tokens, count_tokens_batch
 
 CONTEXT_SEPARATOR = " · "
 _MAX_CONTEXT_NAMES = 3
-_CLAUSE_ROOT = re.compile(r"^[^.(\s]+")
 
 
 @dataclass(frozen=True)
@@ -54,20 +53,6 @@ class _Piece:
     segment: Segment
 
 
-def _parent(segment: Segment) -> str:
-    """What a segment may be merged with: neighbours of the same parent only."""
-    if segment.unit == "turn":
-        return "turns"  # a conversation: consecutive turns merge whoever speaks
-    if segment.span.clause:
-        match = _CLAUSE_ROOT.match(segment.span.clause)
-        return f"clause:{match.group(0) if match else segment.span.clause}"
-    if segment.name and "." in segment.name:
-        return f"in:{segment.name.rsplit('.', 1)[0]}"  # methods of one class
-    if segment.unit in ("function", "class", "method", "statement", "module", "decorated"):
-        return "module"
-    return f"unit:{segment.unit}"
-
-
 def _pieces(document: Document, target_tokens: int, max_tokens: int) -> list[_Piece]:
     """Segments in text order, without overlaps, big ones split to about ``target_tokens``."""
     pieces: list[_Piece] = []
@@ -87,14 +72,16 @@ def _pieces(document: Document, target_tokens: int, max_tokens: int) -> list[_Pi
 
 
 def _groups(document: Document, pieces: list[_Piece], target_tokens: int) -> list[list[_Piece]]:
-    """Merge runs of small neighbouring pieces of one parent while they stay within ``target_tokens``."""
+    """Merge runs of small neighbouring pieces of one parent while they stay within ``target_tokens``. The
+    document's kind says what a segment's parent is (``DocumentKind.chunk_parent``)."""
+    parent = get_kind(document.kind).chunk_parent
     groups: list[list[_Piece]] = []
     group_tokens = 0
     for piece in pieces:
         if groups:
             last = groups[-1][-1]
             # A tiny group (a heading, a one-line clause, imports) joins whatever follows it.
-            related = _parent(last.segment) == _parent(piece.segment) or group_tokens < target_tokens // 4
+            related = parent(last.segment) == parent(piece.segment) or group_tokens < target_tokens // 4
             if (
                 related
                 and last.segment is not piece.segment  # parts of one split segment stay apart
@@ -138,22 +125,12 @@ def build_chunks(document: Document, target_tokens: int = 300, max_tokens: int =
         segments = list(dict.fromkeys(id(p.segment) for p in group))  # distinct, in order
         by_id = {id(p.segment): p.segment for p in group}
         spans = [by_id[s].span for s in segments]
-        speakers = {s.speaker for s in spans}
         start_line, end_line = lines.line_range(first.start, last.end)
-        start_times = [s.start_time for s in spans if s.start_time is not None]
-        end_times = [s.end_time for s in spans if s.end_time is not None]
+        # kind-specific fields by each field's merge rule (docintel.corpus.SourceSpan), never listed here
+        fields = merged_span_fields(spans)
+        fields["marks"] = segment_marks((by_id[s] for s in segments), first.start, last.end)
         span = SourceSpan(
-            path=document.path,
-            start=first.start,
-            end=last.end,
-            start_line=start_line,
-            end_line=end_line,
-            page=spans[0].page,
-            clause=spans[0].clause,
-            speaker=spans[0].speaker if len(speakers) == 1 else None,
-            start_time=start_times[0] if start_times else None,
-            end_time=end_times[-1] if end_times else None,
-            marks=segment_marks((by_id[s] for s in segments), first.start, last.end),
+            path=document.path, start=first.start, end=last.end, start_line=start_line, end_line=end_line, **fields
         )
         span = located(span, text)  # the locators of the chunk's own text, as any citation of it will get
         names = [n for s in segments if (n := by_id[s].name)]

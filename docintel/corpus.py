@@ -8,13 +8,14 @@ offsets into ``Document.text`` (the decoded file for text formats, the extracted
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-Kind = Literal["code", "contract", "transcript", "text"]
-KINDS: tuple[Kind, ...] = ("code", "contract", "transcript", "text")
+# A document kind's name ("code", "contract", "transcript", "text", "data", ...): the kinds are plug-ins registered in
+# docintel.kinds, so this is an open set of names, not a closed list.
+Kind = str
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,15 @@ class SourceSpan:
     end: int  # exclusive
     start_line: int  # 1-based, inclusive
     end_line: int  # 1-based, inclusive
-    page: int | None = None  # 1-based page (PDF); None for DOCX, whose lines are its paragraphs
-    clause: str | None = None  # "12.3", "IV", "5(a)(iv)"
-    speaker: str | None = None
-    start_time: float | None = None  # seconds from the start of the recording
-    end_time: float | None = None
+    # Kind-specific fields. Each has a default (None or ()) and is stored by name in the index's JSON column
+    # (docintel.store), so adding one here is all the store needs. ``merge`` says how a chunk spanning several
+    # segments gets it: first (the first segment's), first_set / last (the first / last one that is set), same (kept
+    # only when every segment agrees), concat (tuples joined).
+    page: int | None = field(default=None, metadata={"merge": "first"})  # 1-based page (PDF); None for DOCX
+    clause: str | None = field(default=None, metadata={"merge": "first"})  # "12.3", "IV", "5(a)(iv)"
+    speaker: str | None = field(default=None, metadata={"merge": "same"})
+    start_time: float | None = field(default=None, metadata={"merge": "first_set"})  # seconds from the start
+    end_time: float | None = field(default=None, metadata={"merge": "last"})
     # the clause segments / cues inside this span, in text order (empty where the span is one unit or has none)
     marks: tuple[Mark, ...] = field(
         default=(), compare=False, repr=False, metadata={"merge": "concat", "json_item": Mark}
@@ -82,6 +87,36 @@ def format_timestamp(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
+SPAN_CORE: tuple[str, ...] = ("path", "start", "end", "start_line", "end_line")  # every span has these
+
+
+def span_field_defaults() -> dict[str, Any]:
+    """The kind-specific SourceSpan fields (everything past the core locator) with their defaults."""
+    return {f.name: f.default for f in fields(SourceSpan) if f.name not in SPAN_CORE}
+
+
+def merged_span_fields(spans: Sequence[SourceSpan]) -> dict[str, Any]:
+    """The kind-specific fields of a span covering ``spans`` (in text order), by each field's ``merge`` rule."""
+    out: dict[str, Any] = {}
+    for f in fields(SourceSpan):
+        if f.name in SPAN_CORE or not spans:
+            continue
+        values = [getattr(s, f.name) for s in spans]
+        present = [v for v in values if v != f.default]
+        rule = f.metadata.get("merge", "first")
+        if rule == "concat":
+            out[f.name] = tuple(item for v in present for item in v)
+        elif rule == "same":
+            out[f.name] = values[0] if len(set(values)) == 1 else f.default
+        elif rule == "last":
+            out[f.name] = present[-1] if present else f.default
+        elif rule == "first_set":
+            out[f.name] = present[0] if present else f.default
+        else:  # first: the first segment's value (a chunk's page and clause are where it starts)
+            out[f.name] = values[0]
+    return out
+
+
 @dataclass(frozen=True)
 class Segment:
     """A unit of a document: a function, a clause, a transcript turn, a window of lines."""
@@ -113,6 +148,7 @@ class Document:
     segments: tuple[Segment, ...] = ()
     definitions: tuple[Definition, ...] = ()
     references: tuple[str, ...] = ()  # identifier names used in the file (code), sorted, unique
+    reason: str | None = None  # why it is of its kind, for kinds set aside from the corpus ("word list: ...")
 
     @property
     def tokens(self) -> int:
@@ -130,12 +166,16 @@ class Corpus:
     root: Path  # absolute, resolved
     documents: tuple[Document, ...]  # sorted by path: the stable order of the full-context prefix
     skipped: tuple[SkippedFile, ...] = ()
+    # Read but set aside (data files, vendored libraries, generated code: kinds whose plug-in says so): indexed and
+    # searchable on request, never in the corpus map, the default retrieval pool, a full-context prompt or an audit.
+    aside: tuple[Document, ...] = ()
     _by_path: dict[str, Document] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_path.update({d.path: d for d in self.documents})
+        self._by_path.update({d.path: d for d in (*self.documents, *self.aside)})
 
     def document(self, path: str) -> Document:
+        """A document of the corpus, or one set aside (a search with data included may cite it)."""
         return self._by_path[path]
 
     def segments(self) -> Iterator[Segment]:

@@ -60,6 +60,12 @@ class VectorIndex:
             os.fsync(f.fileno())
         os.replace(tmp, path)
 
+    def committed(self) -> None:
+        """Nothing to do: each generation is its own file, and the store removes the stale ones."""
+
+    def restrict_to(self, ids: np.ndarray) -> None:
+        """Nothing to do: a generation's file holds exactly that generation's ids."""
+
     def __len__(self) -> int:
         return int(self._index.ntotal)
 

@@ -1,13 +1,14 @@
 """Ingestion: a path on disk -> a Corpus of documents and segments, each segment with its SourceSpan.
 
-One Loader per document family (``repo`` for code, ``contract``, ``transcript``, ``text``), chosen per file by
-``detect.detect_kind``; ``walk`` decides which files are read at all and reports every skip with its reason.
+One Loader per document family (``repo`` for code, ``contract``, ``transcript``, ``text``); the document kinds
+(``docintel.kinds``, one plug-in per kind) say which kind claims a file and which loader reads it. ``walk`` decides
+which files are read at all and reports every skip with its reason. Documents of kinds that are not corpus
+(data files, vendored libraries, generated code) are kept apart in ``Corpus.aside``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,23 +34,6 @@ class Loader(Protocol):
     def load(self, rel_path: str, data: bytes, options: IngestOptions) -> Document:
         """Parse one file. Raise InputError (one-line message) for a file that cannot be read."""
         ...
-
-
-# kind -> "module:Class"; heavy parsers (tree-sitter, pypdf, python-docx) load only when their kind appears.
-REGISTRY: dict[Kind, str] = {
-    "code": "docintel.ingest.repo:CodeLoader",
-    "contract": "docintel.ingest.contract:ContractLoader",
-    "transcript": "docintel.ingest.transcript:TranscriptLoader",
-    "text": "docintel.ingest.text:TextLoader",
-}
-_loaders: dict[Kind, Loader] = {}
-
-
-def get_loader(kind: Kind) -> Loader:
-    if kind not in _loaders:
-        module_name, cls_name = REGISTRY[kind].split(":")
-        _loaders[kind] = getattr(importlib.import_module(module_name), cls_name)()
-    return _loaders[kind]
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -96,4 +80,9 @@ def load_corpus(
     if progress:
         progress(len(files), len(files), "")
     documents.sort(key=lambda d: d.path)
-    return Corpus(root=root, documents=tuple(documents), skipped=tuple(sorted(skipped, key=lambda s: s.path)))
+    from docintel.kinds import get_kind
+
+    in_corpus = tuple(d for d in documents if get_kind(d.kind).in_corpus)
+    aside = tuple(d for d in documents if not get_kind(d.kind).in_corpus)
+    skipped.sort(key=lambda s: s.path)
+    return Corpus(root=root, documents=in_corpus, skipped=tuple(skipped), aside=aside)

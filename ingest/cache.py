@@ -43,6 +43,7 @@ def _code_fingerprint() -> str:
         with contextlib.suppress(metadata.PackageNotFoundError):
             h.update(f"{package}={metadata.version(package)}".encode())
     sources = sorted(Path(docintel.ingest.__file__).parent.glob("*.py"))
+    sources += sorted(Path(docintel.corpus.__file__).parent.joinpath("kinds").glob("*.py"))  # kind plug-ins
     for path in [*sources, Path(docintel.corpus.__file__), Path(docintel.tokens.__file__)]:
         h.update(path.name.encode())
         h.update(path.read_bytes())

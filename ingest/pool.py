@@ -18,8 +18,7 @@ from pathlib import Path
 
 from docintel.corpus import Document, SkippedFile
 from docintel.errors import InputError
-from docintel.ingest import IngestOptions, get_loader
-from docintel.ingest.detect import detect_kind
+from docintel.ingest import IngestOptions
 
 PARALLEL_MIN_FILES = 64  # below this, starting workers costs more than it saves
 CACHE_MIN_FILES = 2
@@ -32,11 +31,11 @@ def load_file(root: Path, rel: str, options: IngestOptions) -> Document | Skippe
         data = (root / rel).read_bytes()
     except OSError as e:
         return SkippedFile(rel, f"unreadable ({e.strerror or e})")
-    kind = detect_kind(rel, data)
-    if kind is None:
-        return SkippedFile(rel, "unsupported file type")
+    from docintel.kinds import detect_kind
+
+    kind, reason = detect_kind(rel, data)
     try:
-        return get_loader(kind).load(rel, data, options)
+        return kind.load(rel, data, options, reason)
     except InputError as e:
         return SkippedFile(rel, str(e))
 
@@ -58,7 +57,9 @@ def _warm_up() -> None:
     from docintel.tokens import count_tokens
 
     count_tokens("warm up")
-    get_loader("code")
+    from docintel.kinds import get_kind
+
+    get_kind("code").prepare()
 
 
 _root: Path | None = None

@@ -65,12 +65,13 @@ def _consistent(index: CorpusIndex) -> None:
     """SQLite rows, FAISS ids and the BM25 row map describe the same chunks."""
     loaded = index._current()
     chunk_rows = index.store.chunk_rows()
-    vids = sorted(int(r[0]) for r in chunk_rows)
+    vids = sorted(r.vid for r in chunk_rows)
     assert loaded.vectors is not None
     assert sorted(loaded.vectors.ids().tolist()) == vids
     assert sorted(loaded.vids.tolist()) == vids
 
 
+@pytest.mark.usefixtures("hash_embedder")  # index mechanics, not embeddings
 def test_incremental_update_embeds_only_changed_chunks(tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     _write_corpus(root)
@@ -121,6 +122,7 @@ def test_incremental_update_embeds_only_changed_chunks(tmp_path: Path) -> None:
     index.close()
 
 
+@pytest.mark.usefixtures("hash_embedder")  # index mechanics, not embeddings
 def test_search_modes_filter_and_boost(tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     _write_corpus(root)
@@ -148,6 +150,7 @@ def test_search_modes_filter_and_boost(tmp_path: Path) -> None:
         index.close()
 
 
+@pytest.mark.usefixtures("hash_embedder")  # index mechanics, not embeddings
 def test_hnsw_above_threshold_and_removal(tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     _write_corpus(root)
@@ -163,6 +166,7 @@ def test_hnsw_above_threshold_and_removal(tmp_path: Path) -> None:
     index.close()
 
 
+@pytest.mark.usefixtures("hash_embedder")  # index mechanics, not embeddings
 def test_crash_before_commit_leaves_previous_generation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "corpus"
     _write_corpus(root)
