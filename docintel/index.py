@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from docintel.chunks import Chunk, build_chunks
 from docintel.config import corpus_dir
-from docintel.corpus import Corpus
+from docintel.corpus import Corpus, Document
 from docintel.embedder import Embedder, get_embedder
 from docintel.errors import DocintelError
 from docintel.fusion import reciprocal_rank_fusion
-from docintel.store import SCHEMA_VERSION, Store, chunk_to_row, row_to_chunk
+from docintel.store import SCHEMA_VERSION, Store, StoredChunk
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,6 +77,7 @@ class _Loaded:
     lexical: LexicalIndex | None
     vids: np.ndarray  # lexical row -> vector id (chunks in (path, start) order)
     paths: list[str]  # lexical row -> document path
+    pool: np.ndarray | None = None  # lexical row -> in the default retrieval pool; None: every row is
 
 
 class CorpusIndex:
@@ -146,7 +147,7 @@ class CorpusIndex:
         if "generation" not in meta or self.rebuild_reason(meta):
             return True
         stored = self.store.files()
-        return stored != {d.path: d.sha256 for d in corpus.documents}
+        return stored != {d.path: d.sha256 for d in _indexed(corpus)}
 
     def _report(
         self,
@@ -160,7 +161,7 @@ class CorpusIndex:
         diff: tuple[int, int, int, int] | None = None,
     ) -> UpdateReport:
         meta = self.store.meta()
-        added, changed, removed_files, unchanged = diff or (0, 0, 0, len(corpus.documents))
+        added, changed, removed_files, unchanged = diff or (0, 0, 0, len(_indexed(corpus)))
         with self.store.snapshot() as db:
             total = int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
         return UpdateReport(
@@ -193,7 +194,7 @@ class CorpusIndex:
         with store.snapshot() as db:
             old_total = int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
         stored = {} if rebuild else store.files()
-        current = {d.path: d for d in corpus.documents}
+        current = {d.path: d for d in _indexed(corpus)}
         added = [p for p in current if p not in stored]
         changed = [p for p in current if p in stored and stored[p] != current[p].sha256]
         removed_paths = [p for p in stored if p not in current]
@@ -207,23 +208,23 @@ class CorpusIndex:
         )
         reusable: dict[str, list[int]] = {}
         for row in old_rows:
-            reusable.setdefault(row[17], []).append(int(row[0]))
+            reusable.setdefault(row.embed_hash, []).append(row.vid)
         removed_vids: list[int] = []
         if removed_paths and not rebuild:
             removed_vids += [
-                int(r[0])
+                r.vid
                 for r in store.chunk_rows("WHERE path IN (SELECT value FROM json_each(?))", [_json(removed_paths)])
             ]
 
         next_vid = int(meta.get("next_vid", "1")) if not rebuild else 1
-        rows: list[tuple[Any, ...]] = []
+        rows: list[StoredChunk] = []
         to_embed: list[tuple[int, Chunk]] = []
-        files: dict[str, tuple[str, int]] = {}
+        files: dict[str, tuple[str, int, str]] = {}
         reused = 0
         for path in sorted(added + changed):
             doc = current[path]
             chunks = build_chunks(doc, self.target_tokens, self.max_tokens)
-            files[path] = (doc.sha256, len(chunks))
+            files[path] = (doc.sha256, len(chunks), doc.kind)
             for chunk in chunks:
                 h = _embed_hash(chunk)
                 if reusable.get(h):
@@ -232,7 +233,7 @@ class CorpusIndex:
                 else:
                     vid, next_vid = next_vid, next_vid + 1
                     to_embed.append((vid, chunk))
-                rows.append(chunk_to_row(vid, chunk, h))
+                rows.append(StoredChunk(vid, chunk, h))
         removed_vids += [v for vids in reusable.values() for v in vids]
 
         def report_embedding(done: int, total: int) -> None:
@@ -270,7 +271,9 @@ class CorpusIndex:
         )
         # BM25 reads the context header too: a question naming the file ("the NDA between CopAcc and ToP
         # Mentors", "src/flask/sessions.py") then matches every chunk of that file.
-        state = sorted((r[2], r[3], int(r[0]), f"{r[15]}\n{r[16]}") for r in [*kept, *rows])
+        state = sorted(
+            (r.chunk.span.path, r.chunk.span.start, r.vid, f"{r.chunk.context}\n{r.chunk.text}") for r in [*kept, *rows]
+        )
         lexical = LexicalIndex([text for *_, text in state])
         new_generation = generation + 1
         vectors.save(store.vector_path(new_generation))
@@ -322,6 +325,7 @@ class CorpusIndex:
             if generation == 0:
                 self._loaded = _Loaded(0, None, None, np.zeros(0, dtype=np.int64), [])
                 return self._loaded
+            pool = _pool_mask([r[1] for r in rows], self.store.files_by_kind())
             try:
                 vectors = VectorIndex.load(self.store.vector_path(generation), meta.get("vector_kind", "flat"))
                 lexical = LexicalIndex.load(self.store.lexical_path(generation))
@@ -334,7 +338,7 @@ class CorpusIndex:
                 raise DocintelError(
                     f"the index in {self.directory} is inconsistent; delete that folder and index again"
                 )
-            self._loaded = _Loaded(generation, vectors, lexical, vids, [r[1] for r in rows])
+            self._loaded = _Loaded(generation, vectors, lexical, vids, [r[1] for r in rows], pool)
             return self._loaded
 
     def search(
@@ -345,9 +349,12 @@ class CorpusIndex:
         mode: SearchMode = "fused",
         paths: Collection[str] | None = None,
         boost: Mapping[str, float] | None = None,
+        include_aside: bool = False,
     ) -> list[Hit]:
         """Best ``k`` chunks for ``query``. ``paths`` limits the search to those documents; ``boost`` maps a
-        chunk id or a document path to a factor applied to the fused score (``score * (1 + boost)``)."""
+        chunk id or a document path to a factor applied to the fused score (``score * (1 + boost)``).
+        Documents set aside from the corpus (data files, vendored libraries, generated code) are searched only
+        with ``include_aside`` (``docintel search --include-data``)."""
         import numpy as np
 
         if mode not in SEARCH_MODES:
@@ -359,6 +366,8 @@ class CorpusIndex:
         if paths is not None:
             wanted = set(paths)
             allowed_rows = np.fromiter((p in wanted for p in loaded.paths), dtype=bool, count=len(loaded.paths))
+        if loaded.pool is not None and not include_aside:
+            allowed_rows = loaded.pool if allowed_rows is None else allowed_rows & loaded.pool
         depth = max(k, CANDIDATES) if mode == "fused" else k
 
         vector_list: list[tuple[int, float]] = []
@@ -400,7 +409,7 @@ class CorpusIndex:
 
     def chunks(self) -> list[Chunk]:
         """Every chunk, in document order (path, start)."""
-        return [row_to_chunk(r) for r in self.store.chunk_rows()]
+        return [r.chunk for r in self.store.chunk_rows()]
 
     def stats(self) -> dict[str, Any]:
         meta = self.store.meta()
@@ -416,6 +425,23 @@ class CorpusIndex:
             "dimension": int(meta["dimension"]) if "dimension" in meta else None,
             "vector_kind": meta.get("vector_kind"),
         }
+
+
+def _indexed(corpus: Corpus) -> tuple[Document, ...]:
+    """Every document the index holds: the corpus and the documents set aside (searchable on request)."""
+    return (*corpus.documents, *corpus.aside)
+
+
+def _pool_mask(paths: list[str], kinds: Mapping[str, str]) -> np.ndarray | None:
+    """Per lexical row: is its document in the default retrieval pool (None when all of them are)."""
+    import numpy as np
+
+    from docintel.kinds import get_kind
+
+    aside = {kind for kind in set(kinds.values()) if not get_kind(kind).in_corpus}
+    if not aside:
+        return None
+    return np.fromiter((kinds.get(p) not in aside for p in paths), dtype=bool, count=len(paths))
 
 
 def _json(values: list[str]) -> str:

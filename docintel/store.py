@@ -22,22 +22,21 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from docintel.chunks import Chunk
-from docintel.corpus import SourceSpan
+from docintel.corpus import SPAN_CORE, SourceSpan, span_field_defaults
 from docintel.errors import IndexBusyError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: kind-specific span fields in one JSON column by name; files.kind
 DB_NAME = "index.sqlite3"
 LOCK_NAME = "write.lock"
 WRITER_NAME = "writer.json"
 _GENERATION_FILE = re.compile(r"^(vectors|lexical)-(\d+)(\.faiss)?(\.tmp\d*)?$")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, chunks INTEGER NOT NULL);
+_CHUNKS_TABLE = """
 CREATE TABLE IF NOT EXISTS chunks (
     vid INTEGER PRIMARY KEY,   -- the FAISS id of this chunk's vector
     id TEXT NOT NULL,
@@ -46,11 +45,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     "end" INTEGER NOT NULL,
     start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL,
-    page INTEGER,
-    clause TEXT,
-    speaker TEXT,
-    start_time REAL,
-    end_time REAL,
+    span_fields TEXT NOT NULL, -- JSON object: the span's kind-specific fields by name (page, clause, speaker, ...)
     tokens INTEGER NOT NULL,
     unit TEXT NOT NULL,
     name TEXT,
@@ -61,27 +56,106 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_path ON chunks (path, start);
 CREATE INDEX IF NOT EXISTS chunks_by_id ON chunks (id);
 """
+_FILES_TABLE = """
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, chunks INTEGER NOT NULL,
+                                  kind TEXT NOT NULL DEFAULT 'text');
+"""
+_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);" + _FILES_TABLE + _CHUNKS_TABLE
 
+# Columns by name: rows are read with sqlite3.Row and written with named parameters, never by position.
 CHUNK_COLUMNS = (
-    'vid, id, path, start, "end", start_line, end_line, page, clause, speaker, start_time, end_time, '
-    "tokens, unit, name, context, text, embed_hash"
+    "vid",
+    "id",
+    "path",
+    "start",
+    "end",
+    "start_line",
+    "end_line",
+    "span_fields",
+    "tokens",
+    "unit",
+    "name",
+    "context",
+    "text",
+    "embed_hash",
 )
+_SELECT = ", ".join(f'"{c}"' for c in CHUNK_COLUMNS)
+_INSERT = f"INSERT OR REPLACE INTO chunks ({_SELECT}) VALUES ({', '.join(':' + c for c in CHUNK_COLUMNS)})"
 
 
-def row_to_chunk(row: sqlite3.Row | tuple[Any, ...]) -> Chunk:
-    (_vid, cid, path, start, end, sl, el, page, clause, speaker, st, et, tokens, unit, name, context, text) = tuple(
-        row
-    )[:17]
-    span = SourceSpan(path, start, end, sl, el, page, clause, speaker, st, et)
-    return Chunk(id=cid, text=text, span=span, tokens=tokens, unit=unit, name=name, context=context)
+@dataclass(frozen=True)
+class StoredChunk:
+    """One row of the chunks table: the chunk, its FAISS id and the hash of its embedding input."""
+
+    vid: int
+    chunk: Chunk
+    embed_hash: str
 
 
-def chunk_to_row(vid: int, chunk: Chunk, embed_hash: str) -> tuple[Any, ...]:
-    s = chunk.span
-    return (
-        vid, chunk.id, s.path, s.start, s.end, s.start_line, s.end_line, s.page, s.clause, s.speaker,
-        s.start_time, s.end_time, chunk.tokens, chunk.unit, chunk.name, chunk.context, chunk.text, embed_hash,
-    )  # fmt: skip
+def span_fields_json(span: SourceSpan) -> str:
+    """The span's kind-specific fields that differ from their defaults, as a JSON object (sorted keys)."""
+    out: dict[str, Any] = {}
+    for name, default in span_field_defaults().items():
+        value = getattr(span, name)
+        if value == default:
+            continue
+        if isinstance(value, tuple):  # a tuple of dataclasses (marks): a list of objects
+            value = [asdict(v) if is_dataclass(v) and not isinstance(v, type) else v for v in value]
+        out[name] = value
+    return json.dumps(out, sort_keys=True, ensure_ascii=False)
+
+
+def span_from_fields(path: str, start: int, end: int, start_line: int, end_line: int, data: str) -> SourceSpan:
+    """The SourceSpan of a stored row; fields unknown to this version of SourceSpan are ignored."""
+    known = {f.name: f for f in fields(SourceSpan)}
+    values: dict[str, Any] = {}
+    for name, value in json.loads(data or "{}").items():
+        f = known.get(name)
+        if f is None or name in SPAN_CORE:
+            continue
+        item = f.metadata.get("json_item")
+        if item is not None and isinstance(value, list):
+            value = tuple(item(**v) if isinstance(v, dict) else v for v in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[name] = value
+    return SourceSpan(path=path, start=start, end=end, start_line=start_line, end_line=end_line, **values)
+
+
+def row_to_stored(row: sqlite3.Row) -> StoredChunk:
+    span = span_from_fields(
+        row["path"], row["start"], row["end"], row["start_line"], row["end_line"], row["span_fields"]
+    )
+    chunk = Chunk(
+        id=row["id"],
+        text=row["text"],
+        span=span,
+        tokens=row["tokens"],
+        unit=row["unit"],
+        name=row["name"],
+        context=row["context"],
+    )
+    return StoredChunk(int(row["vid"]), chunk, row["embed_hash"])
+
+
+def stored_to_params(stored: StoredChunk) -> dict[str, Any]:
+    chunk, span = stored.chunk, stored.chunk.span
+    return {
+        "vid": stored.vid,
+        "id": chunk.id,
+        "path": span.path,
+        "start": span.start,
+        "end": span.end,
+        "start_line": span.start_line,
+        "end_line": span.end_line,
+        "span_fields": span_fields_json(span),
+        "tokens": chunk.tokens,
+        "unit": chunk.unit,
+        "name": chunk.name,
+        "context": chunk.context,
+        "text": chunk.text,
+        "embed_hash": stored.embed_hash,
+    }
 
 
 class Store:
@@ -125,11 +199,23 @@ class Store:
             finally:
                 self._db.execute("COMMIT")
 
-    def chunk_rows(self, where: str = "", params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    def files_by_kind(self) -> dict[str, str]:
+        """path -> document kind of every indexed file."""
         with self._lock:
-            return self._db.execute(
-                f"SELECT {CHUNK_COLUMNS} FROM chunks {where} ORDER BY path, start", tuple(params)
-            ).fetchall()
+            try:
+                return dict(self._db.execute("SELECT path, kind FROM files").fetchall())
+            except sqlite3.OperationalError:  # an index of format 1 (no kind column) until it is rebuilt
+                return {}
+
+    def _rows(self, sql: str, params: Iterable[Any]) -> list[sqlite3.Row]:
+        cursor = self._db.cursor()
+        cursor.row_factory = sqlite3.Row
+        return cursor.execute(sql, tuple(params)).fetchall()
+
+    def chunk_rows(self, where: str = "", params: Iterable[Any] = ()) -> list[StoredChunk]:
+        with self._lock:
+            rows = self._rows(f"SELECT {_SELECT} FROM chunks {where} ORDER BY path, start", params)
+        return [row_to_stored(r) for r in rows]
 
     def chunks_by_vid(self, vids: list[int]) -> dict[int, Chunk]:
         out: dict[int, Chunk] = {}
@@ -137,8 +223,8 @@ class Store:
             for i in range(0, len(vids), 500):
                 part = vids[i : i + 500]
                 marks = ",".join("?" * len(part))
-                for row in self._db.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE vid IN ({marks})", part):
-                    out[int(row[0])] = row_to_chunk(row)
+                for row in self._rows(f"SELECT {_SELECT} FROM chunks WHERE vid IN ({marks})", part):
+                    out[int(row["vid"])] = row_to_stored(row).chunk
         return out
 
     def vector_path(self, generation: int) -> Path:
@@ -181,27 +267,28 @@ class Store:
         meta: dict[str, str],
         removed_paths: Iterable[str],
         removed_vids: Iterable[int],
-        upserted_rows: list[tuple[Any, ...]],
-        files: dict[str, tuple[str, int]],
+        upserted_rows: list[StoredChunk],
+        files: dict[str, tuple[str, int, str]],
         clear: bool = False,
     ) -> None:
-        """Apply one update in one transaction. ``files``: path -> (sha256, chunk count) of added/changed files;
-        ``clear`` empties the index first (a rebuild)."""
+        """Apply one update in one transaction. ``files``: path -> (sha256, chunk count, kind) of added/changed
+        files; ``clear`` empties the index first (a rebuild), recreating its tables in this version's format."""
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                if clear:
-                    db.execute("DELETE FROM chunks")
-                    db.execute("DELETE FROM files")
+                if clear:  # an index of an older format has other columns: drop and recreate (DDL is transactional)
+                    db.execute("DROP TABLE IF EXISTS chunks")
+                    db.execute("DROP TABLE IF EXISTS files")
+                    for statement in (_FILES_TABLE + _CHUNKS_TABLE).split(";"):
+                        if statement.strip():
+                            db.execute(statement)
                 db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed_paths])
                 db.executemany("DELETE FROM chunks WHERE vid = ?", [(v,) for v in removed_vids])
+                db.executemany(_INSERT, [stored_to_params(r) for r in upserted_rows])
                 db.executemany(
-                    f"INSERT OR REPLACE INTO chunks ({CHUNK_COLUMNS}) VALUES ({','.join('?' * 18)})", upserted_rows
-                )
-                db.executemany(
-                    "INSERT OR REPLACE INTO files (path, sha256, chunks) VALUES (?, ?, ?)",
-                    [(p, sha, n) for p, (sha, n) in files.items()],
+                    "INSERT OR REPLACE INTO files (path, sha256, chunks, kind) VALUES (?, ?, ?, ?)",
+                    [(p, sha, n, kind) for p, (sha, n, kind) in files.items()],
                 )
                 meta = {**meta, "generation": str(generation), "schema": SCHEMA_VERSION}
                 db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))

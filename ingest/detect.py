@@ -1,11 +1,10 @@
-"""Which loader reads a file: by extension first, then by content for prose formats."""
+"""Detection rules the document kinds use (``docintel.kinds``): languages by extension, and content tests for
+transcripts and contracts in prose formats. Which kind claims a file is ``docintel.kinds.detect_kind``."""
 
 from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-
-from docintel.corpus import Kind
 
 # extension -> tree-sitter language name (tree-sitter-language-pack)
 CODE_LANGUAGES: dict[str, str] = {
@@ -84,21 +83,3 @@ def looks_like_contract(text: str) -> bool:
         return True
     # unnumbered agreements (flattened EDGAR exhibits, letter agreements): a title and dense legal vocabulary
     return legal >= 12 and bool(_TITLE.search(head[:3_000]))
-
-
-def detect_kind(rel_path: str, data: bytes) -> Kind | None:
-    """The kind of document a file is, or None when no loader reads it."""
-    suffix = PurePosixPath(rel_path).suffix.lower()
-    if suffix in CODE_LANGUAGES:
-        return "code"
-    if suffix in TRANSCRIPT_EXTENSIONS:
-        return "transcript"
-    if suffix in DOCUMENT_EXTENSIONS:
-        return "contract"
-    text = data[:200_000].decode("utf-8", errors="ignore")
-    if suffix in PROSE_EXTENSIONS:
-        if looks_like_transcript(text):
-            return "transcript"
-        if looks_like_contract(text):
-            return "contract"
-    return "text"

@@ -104,3 +104,34 @@ def session_docintel_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DOCINTEL_HOME", str(home))
         yield home
+
+
+# --- a deterministic embedder for index tests that do not test embeddings (tests/fake_embedder.py) ----------------
+
+HASH_EMBEDDER = "test-hash"  # its name in docintel.embedder.REGISTRY while the fixture is active
+
+
+def _fake_embedder_module() -> str:
+    """Import tests/fake_embedder.py under a unique module name (the suite runs with --import-mode=importlib)."""
+    import importlib.util
+    import sys
+
+    name = "docintel_tests_fake_embedder"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "fake_embedder.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return name
+
+
+@pytest.fixture
+def hash_embedder(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Register the hash embedder like any other embedder and select it for this test ($DOCINTEL_EMBEDDER).
+    Use it in index tests that do not test the embeddings themselves: no model load, microseconds per chunk."""
+    from docintel import embedder
+
+    monkeypatch.setitem(embedder.REGISTRY, HASH_EMBEDDER, f"{_fake_embedder_module()}:HashEmbedder")
+    monkeypatch.setenv("DOCINTEL_EMBEDDER", HASH_EMBEDDER)  # docintel.embedder.ENV_KIND
+    return HASH_EMBEDDER

@@ -8,9 +8,7 @@ runs here.
 from __future__ import annotations
 
 import bisect
-import re
-from collections.abc import Iterable, Sequence
-from pathlib import PurePosixPath
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,51 +20,36 @@ from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
 
 from docintel.answer import Answer, Citation
-from docintel.corpus import KINDS, Corpus, Document, Segment, SourceSpan, format_timestamp
+from docintel.corpus import Corpus, Document, SourceSpan
+from docintel.display import visible_text
+from docintel.kinds import OutlineNode, kinds_in_order
+from docintel.kinds.base import tokens_label
 from docintel.plan import Plan
 
-KIND_TITLES = {"code": "Code", "contract": "Contracts", "transcript": "Meetings", "text": "Text"}
 MODE_NAMES = {"full": "full", "retrieve": "retrieve", "map_reduce": "map-reduce"}
-_ARTICLE = re.compile(r"^([0-9]+|[IVXLC]+)\.")  # "12.1" belongs to article 12, "IV.2" to article IV
-CODE_SYMBOLS = {"function", "class", "method"}
 CONTEXT_LINES = 6  # lines shown above and below a span in its document
-
-
-def tokens_label(tokens: int) -> str:
-    return f"{tokens:,} tok"
-
-
-def document_span(document: Document) -> SourceSpan:
-    """A span covering the whole document (what selecting a file shows)."""
-    return SourceSpan(document.path, 0, len(document.text), 1, document.text.count("\n") + 1)
 
 
 # ------------------------------------------------------------------------------------------------ corpus tree
 class CorpusTree(Tree[SourceSpan | None]):
-    """Documents by kind: code files by folder (with their symbols), contracts with sections and clauses,
-    meetings with their speakers (and turns); every node with its token count."""
+    """Documents by kind, each kind's outline from its plug-in (``DocumentKind.outline``): code files by folder
+    with their symbols, contracts with sections and clauses, meetings with their speakers and turns; every node
+    with its token count. Documents set aside (data, vendored, generated) and skipped files are listed last."""
 
     def show_corpus(self, corpus: Corpus) -> None:
         self.clear()
         self.root.set_label(f"{corpus.root.name}  {tokens_label(corpus.tokens)}")
         self.root.data = None
-        for kind in KINDS:
-            documents = [d for d in corpus.documents if d.kind == kind]
-            if not documents:
-                continue
-            tokens = sum(d.tokens for d in documents)
-            node = self.root.add(f"{KIND_TITLES[kind]} ({len(documents)})  {tokens_label(tokens)}", expand=True)
-            if kind == "code":
-                _add_code(node, documents)
-            elif kind == "contract":
-                for document in documents:
-                    _add_contract(node.add(_doc_label(document), document_span(document), expand=True), document)
-            elif kind == "transcript":
-                for document in documents:
-                    _add_meeting(node.add(_doc_label(document), document_span(document), expand=True), document)
-            else:
-                for document in documents:
-                    node.add_leaf(_doc_label(document), document_span(document))
+        for documents, expand in ((corpus.documents, True), (corpus.aside, False)):
+            by_kind: dict[str, list[Document]] = {}
+            for d in documents:
+                by_kind.setdefault(d.kind, []).append(d)
+            for kind in kinds_in_order(set(by_kind)):
+                group = by_kind[kind.name]
+                tokens = sum(d.tokens for d in group)
+                node = self.root.add(f"{kind.title} ({len(group)})  {tokens_label(tokens)}", expand=expand)
+                for outline in kind.outline(group):
+                    _add_outline(node, outline)
         if corpus.skipped:
             skipped = self.root.add(f"Skipped ({len(corpus.skipped)})", None)
             for item in corpus.skipped:
@@ -74,96 +57,14 @@ class CorpusTree(Tree[SourceSpan | None]):
         self.root.expand()
 
 
-def _doc_label(document: Document, name: str | None = None) -> str:
-    return f"{name or document.path}  {tokens_label(document.tokens)}"
-
-
-def _add_code(parent: TreeNode[SourceSpan | None], documents: Sequence[Document]) -> None:
-    folder_tokens: dict[str, int] = {}
-    for document in documents:
-        for folder in PurePosixPath(document.path).parents:
-            folder_tokens[str(folder)] = folder_tokens.get(str(folder), 0) + document.tokens
-    folders: dict[str, TreeNode[SourceSpan | None]] = {".": parent}
-    for document in documents:  # sorted by path: a folder's files arrive together
-        path = PurePosixPath(document.path)
-        for folder in reversed(path.parents[:-1] if len(path.parents) > 1 else ()):
-            key = str(folder)
-            if key not in folders:
-                folders[key] = folders[str(folder.parent)].add(
-                    f"{folder.name}/  {tokens_label(folder_tokens[key])}", None, expand=True
-                )
-        holder = folders[str(path.parent)]
-        symbols = [s for s in document.segments if s.unit in CODE_SYMBOLS and s.name]
-        if symbols:
-            file_node = holder.add(_doc_label(document, path.name), document_span(document))
-            for segment in symbols:
-                file_node.add_leaf(f"{segment.name}  {tokens_label(segment.tokens)}", segment.span)
-        else:
-            holder.add_leaf(_doc_label(document, path.name), document_span(document))
-
-
-def _segment_label(segment: Segment) -> str:
-    clause = segment.span.clause
-    name = segment.name or clause or segment.unit
-    if clause and not name.startswith(clause):
-        name = f"{clause} {name}"
-    return f"{name}  {tokens_label(segment.tokens)}"
-
-
-def _add_contract(parent: TreeNode[SourceSpan | None], document: Document) -> None:
-    """Sections grouped by article (the number before the first dot), clauses under the clause they extend:
-    ``9.3(c)(i)`` under ``9.3(c)`` under ``9.3`` under article 9."""
-    segments = list(document.segments)
-    latest: dict[str, int] = {}  # clause id -> index of the segment that has it
-    parents: list[int | str | None] = []  # a segment index, an article number, or None (the document)
-    article_tokens: dict[str, int] = {}
-    for i, segment in enumerate(segments):
-        clause = segment.span.clause
-        holder: int | str | None = None
-        if clause:
-            prefixes = [clause[:k] for k, char in enumerate(clause) if char in ".(" and k > 0]
-            known = [p for p in prefixes if p in latest]
-            if known:
-                holder = latest[max(known, key=len)]
-            elif (article := _ARTICLE.match(clause)) is not None:
-                holder = article.group(1)
-            latest[clause] = i
-        parents.append(holder)
-    for i, segment in enumerate(segments):  # an article's tokens: its sections' and their clauses'
-        top: int | str | None = i
-        while isinstance(top, int):
-            top = parents[top]
-        if isinstance(top, str):
-            article_tokens[top] = article_tokens.get(top, 0) + segment.tokens
-    has_children = {p for p in parents if isinstance(p, int)}
-    nodes: dict[int | str, TreeNode[SourceSpan | None]] = {}
-    for i, segment in enumerate(segments):
-        holder = parents[i]
-        if isinstance(holder, str) and holder not in nodes:
-            nodes[holder] = parent.add(f"Article {holder}  {tokens_label(article_tokens[holder])}", None)
-        into = parent if holder is None else nodes[holder]
-        if i in has_children:
-            nodes[i] = into.add(_segment_label(segment), segment.span)
-        else:
-            into.add_leaf(_segment_label(segment), segment.span)
-
-
-def _add_meeting(parent: TreeNode[SourceSpan | None], document: Document) -> None:
-    turns: dict[str, list[Segment]] = {}
-    for segment in document.segments:
-        turns.setdefault(segment.span.speaker or segment.name or "(unknown)", []).append(segment)
-    for speaker, said in turns.items():
-        tokens = sum(s.tokens for s in said)
-        node = parent.add(f"{speaker} · {len(said)} turns  {tokens_label(tokens)}", said[0].span)
-        for segment in said:
-            node.add_leaf(_turn_label(segment), segment.span)
-
-
-def _turn_label(segment: Segment) -> str:
-    when = f"[{format_timestamp(segment.span.start_time)}] " if segment.span.start_time is not None else ""
-    # the last line is what was said (a caption's first lines are its number and timing)
-    said = segment.text.strip().splitlines()[-1] if segment.text.strip() else ""
-    return f"{when}L{segment.span.start_line}: {said[:40]}"
+def _add_outline(parent: TreeNode[SourceSpan | None], outline: OutlineNode) -> None:
+    leaf = not outline.children if outline.leaf is None else outline.leaf
+    if leaf:
+        parent.add_leaf(outline.label, outline.span)
+        return
+    node = parent.add(outline.label, outline.span, expand=outline.expand)
+    for child in outline.children:
+        _add_outline(node, child)
 
 
 # ----------------------------------------------------------------------------------------------------- answers
@@ -249,8 +150,10 @@ class AnswerView(Vertical):
     async def finish(self, answer: Answer) -> None:
         await self._stop()
         self.answer = answer
-        if not self.markdown.source.strip():  # a backend that did not stream: show the final text
-            await self.markdown.update(answer.text)
+        # a backend that did not stream, or an answer whose images/links were made inert (docintel.links): the final
+        # text replaces what streamed, so no image is fetched and no link to an unknown host stays live
+        if not self.markdown.source.strip() or answer.suspicious_links:
+            await self.markdown.update(visible_text(answer.text))  # no internal marker on screen
         self.badge.show_answer(answer)
         self.done = True
 

@@ -56,10 +56,6 @@ class Checklist:
     source: str  # "packaged" or the file path
 
 
-# The corpus kind (by tokens) that picks a packaged checklist when none is named.
-DEFAULT_FOR_KIND: dict[str, str] = {"code": "code-security", "contract": "contract-review"}
-
-
 def packaged_checklists() -> list[str]:
     folder = resources.files("docintel").joinpath("data/checklists")
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
@@ -128,25 +124,29 @@ def parse_checklist(data: Any, *, source: str) -> Checklist:
         name=name,
         title=str(data.get("title") or name),
         version=int(data.get("version") or 1),
-        kinds=tuple(str(k) for k in data.get("kinds") or ("code", "contract", "transcript", "text")),
+        kinds=tuple(str(k) for k in data.get("kinds") or _corpus_kinds()),
         items=tuple(items),
         source=source,
     )
 
 
-def dominant_kind(corpus: Corpus) -> str | None:
-    by_tokens: dict[str, int] = {}
-    for doc in corpus.documents:
-        by_tokens[doc.kind] = by_tokens.get(doc.kind, 0) + doc.tokens
-    return max(sorted(by_tokens), key=lambda k: by_tokens[k]) if by_tokens else None
+def _corpus_kinds() -> tuple[str, ...]:
+    """A checklist without ``kinds`` matches its patterns in every kind that is corpus (not data set aside)."""
+    from docintel.kinds import registered
+
+    return tuple(k.name for k in registered() if k.in_corpus)
 
 
 def default_checklist(corpus: Corpus) -> Checklist:
-    """The packaged checklist for the corpus's dominant kind (by tokens)."""
-    kind = dominant_kind(corpus)
-    if kind not in DEFAULT_FOR_KIND:
+    """The packaged checklist of the corpus's kind (``docintel.kinds.corpus_kind``: its project files, else the
+    kind with most tokens), as that kind's plug-in names it."""
+    from docintel.kinds import corpus_kind, get_kind
+
+    kind, why = corpus_kind(corpus)
+    name = get_kind(kind).checklist if kind else None
+    if name is None:
         raise InputError(
-            f"no packaged checklist for a {kind or 'empty'} corpus; pass --checklist "
+            f"no packaged checklist for a {kind or 'empty'} corpus ({why}); pass --checklist "
             f"({', '.join(packaged_checklists())} or a YAML file)"
         )
-    return load_checklist(DEFAULT_FOR_KIND[kind])
+    return load_checklist(name)

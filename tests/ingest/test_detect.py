@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from docintel.ingest import load_corpus
-from docintel.ingest.detect import detect_kind
+from docintel.kinds import detect_kind
+
+
+def kind_of(rel_path: str, data: bytes) -> str:
+    return detect_kind(rel_path, data)[0].name
 
 
 def test_mixed_folder_gets_the_right_kinds(tmp_path: Path, examples_dir: Path) -> None:
@@ -29,12 +33,12 @@ def test_mixed_folder_gets_the_right_kinds(tmp_path: Path, examples_dir: Path) -
 
 
 def test_detect_by_extension_and_content() -> None:
-    assert detect_kind("a.srt", b"") == "transcript"
-    assert detect_kind("deal.pdf", b"%PDF-1.4") == "contract"
-    assert detect_kind("deal.docx", b"PK") == "contract"
+    assert kind_of("a.srt", b"") == "transcript"
+    assert kind_of("deal.pdf", b"%PDF-1.4") == "contract"
+    assert kind_of("deal.docx", b"PK") == "contract"
     parliament = "\n".join(
         f"The Acting Chair (Mr. Bruce Stanton (Simcoe North, CPC)): Order {n}.\nHon. Bill Morneau: Yes {n}."
         for n in range(5)
     )
-    assert detect_kind("debate.txt", parliament.encode()) == "transcript"
-    assert detect_kind("readme.txt", b"Install it with pip.\nThen run it.\nDone: enjoy.\n") == "text"
+    assert kind_of("debate.txt", parliament.encode()) == "transcript"
+    assert kind_of("readme.txt", b"Install it with pip.\nThen run it.\nDone: enjoy.\n") == "text"
