@@ -1,7 +1,7 @@
 """docintel: answers questions about large bodies of text, deciding per question what the model reads.
 
     import docintel
-    corpus = docintel.open("path/to/repo")          # a CorpusHandle
+    corpus = docintel.open("path/to/repo")          # a Session (also known as CorpusHandle)
     answer = corpus.ask("Where are retries configured?")
 
 Public names resolve lazily (module ``__getattr__``) so ``import docintel`` stays light: nothing heavy is
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "open": "docintel.api",
     "CorpusHandle": "docintel.api",
+    "Session": "docintel.session",
     "Answer": "docintel.answer",
     "Citation": "docintel.answer",
     "Usage": "docintel.answer",
@@ -34,6 +35,7 @@ _LAZY: dict[str, str] = {
     "ModelProfile": "docintel.profiles",
     "get_profile": "docintel.profiles",
     "get_backend": "docintel.backends",
+    "open_backend": "docintel.backends",
     "DocintelError": "docintel.errors",
 }
 
@@ -50,6 +52,7 @@ __all__ = [
     "Prompt",
     "Reason",
     "Segment",
+    "Session",
     "SourceSpan",
     "TokenEstimate",
     "Usage",
@@ -57,18 +60,20 @@ __all__ = [
     "get_backend",
     "get_profile",
     "open",
+    "open_backend",
 ]
 
 if TYPE_CHECKING:
     from docintel.answer import Answer, Citation, Usage
     from docintel.api import CorpusHandle, open
-    from docintel.backends import get_backend
+    from docintel.backends import get_backend, open_backend
     from docintel.corpus import Corpus, Document, Segment, SourceSpan
     from docintel.errors import DocintelError
     from docintel.index import Hit
     from docintel.plan import Plan, Reason, TokenEstimate
     from docintel.profiles import ModelProfile, get_profile
     from docintel.prompt import Prompt
+    from docintel.session import Session
 
 
 def __getattr__(name: str) -> Any:

@@ -8,8 +8,9 @@ a corpus: indexes live under ``$DOCINTEL_HOME``.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
@@ -19,11 +20,13 @@ from pydantic import BaseModel, Field
 
 from docintel import __version__
 from docintel.answer import Answer
-from docintel.api import CorpusHandle
-from docintel.api import open as open_corpus
 from docintel.corpus import SourceSpan
+from docintel.display import visible_text
+from docintel.egress import guard_text  # every result carrying corpus text leaves through the egress seam
 from docintel.errors import DocintelError
 from docintel.plan import Plan
+from docintel.session import Session
+from docintel.session import open as open_corpus
 
 INSTRUCTIONS = (
     "docintel answers questions about a code repository, contracts or meeting transcripts and cites exact spans. "
@@ -101,7 +104,10 @@ class HitOut(BaseModel):
     start_line: int
     end_line: int
     page: int | None = None
+    clause: str | None = None
+    speaker: str | None = None
     start_time: float | None = None
+    end_time: float | None = None
     unit: str
     name: str | None = None
     score: float
@@ -146,7 +152,7 @@ def _citation(cid: str, span: SourceSpan, quote: str) -> CitationOut:
         speaker=span.speaker,
         start_time=span.start_time,
         end_time=span.end_time,
-        quote=quote,
+        quote=guard_text(quote, path=span.path),
     )
 
 
@@ -184,7 +190,7 @@ def _tokens(plan: Plan, answer: Answer | None = None) -> TokensOut:
 def ask_result(path: str, answer: Answer) -> AskResult:
     return AskResult(
         path=path,
-        answer=answer.text,
+        answer=guard_text(visible_text(answer.text)),  # no internal marker reaches the agent
         citations=[_citation(c.id, c.span, c.quote) for c in answer.citations],
         route=_route(answer.plan),
         tokens=_tokens(answer.plan, answer),
@@ -199,9 +205,46 @@ def ask_result(path: str, answer: Answer) -> AskResult:
 
 # -- roots and the corpus cache -------------------------------------------------------------------------------
 
+MAX_PATH_CHARS = 4096  # Linux PATH_MAX; one name may have at most NAME_MAX = 255 bytes
+MAX_NAME_BYTES = 255
+
+
+def _shown(path: str) -> str:
+    """A path for a refusal message: quoted, and cut short when it is absurdly long."""
+    return repr(path) if len(path) <= 120 else f"{path[:60]!r}…({len(path):,} characters)"
+
+
+def path_refusal(path: str) -> str | None:
+    """Why ``path`` cannot name a file at all (checked before the filesystem is touched), or None."""
+    if "\0" in path:
+        return "the path contains a NUL byte"
+    if len(path) > MAX_PATH_CHARS:
+        return f"the path is {len(path):,} characters long; the system allows {MAX_PATH_CHARS:,}"
+    longest = max((len(part.encode("utf-8", "surrogateescape")) for part in PurePath(path).parts), default=0)
+    if longest > MAX_NAME_BYTES:
+        return f"a name in the path is {longest:,} bytes long; the system allows {MAX_NAME_BYTES} per name"
+    return None
+
+
+def os_reason(e: BaseException) -> str:
+    """One line for an OS-level failure on a path: symlink loop, name too long, permission denied, ..."""
+    import errno
+
+    if isinstance(e, RuntimeError) and "loop" in str(e).lower():
+        return "symlink loop (a link that points back at itself)"
+    number = getattr(e, "errno", None)
+    if number == errno.ELOOP:
+        return "symlink loop (a link that points back at itself)"
+    if number == errno.ENAMETOOLONG:
+        return "the path is too long for the system"
+    if number in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    detail = getattr(e, "strerror", None) or (str(e).splitlines()[0] if str(e) else type(e).__name__)
+    return str(detail)[:160]
+
 
 class CorpusCache:
-    """Confines paths to the allowed roots and keeps one CorpusHandle per resolved path."""
+    """Confines paths to the allowed roots and keeps one Session per resolved path."""
 
     def __init__(self, roots: Sequence[Path]) -> None:
         if not roots:
@@ -213,12 +256,21 @@ class CorpusCache:
                 raise DocintelError(f"root not found: {r}")
             resolved.append(r.resolve())
         self.roots: tuple[Path, ...] = tuple(resolved)
-        self._handles: dict[Path, CorpusHandle] = {}
+        self._handles: dict[Path, Session] = {}
         self._locks: dict[Path, threading.Lock] = {}
         self._guard = threading.Lock()
 
     def resolve(self, path: str | None) -> Path:
         """The resolved path for a tool call, or ToolError when it is missing or outside the allowed roots."""
+        refusal = path_refusal(path or "")
+        if refusal:
+            raise ToolError(f"refused {_shown(path or '')}: {refusal}")
+        try:
+            return self._resolve(path)
+        except (OSError, RuntimeError, ValueError) as e:  # a symlink loop, a name the system cannot take
+            raise ToolError(f"refused {_shown(path or '')}: {os_reason(e)}") from None
+
+    def _resolve(self, path: str | None) -> Path:
         if not path:
             if len(self.roots) == 1:
                 return self.roots[0]
@@ -243,7 +295,7 @@ class CorpusCache:
             raise ToolError(f"refused {path!r}: outside the allowed roots ({', '.join(map(str, self.roots))})")
         raise ToolError(f"path not found: {path!r} (relative paths are read inside the allowed roots)")
 
-    def handle(self, path: str | None) -> tuple[str, CorpusHandle]:
+    def handle(self, path: str | None) -> tuple[str, Session]:
         """The opened corpus for ``path``, re-read if its files changed since the last call."""
         real = self.resolve(path)
         with self._guard:
@@ -257,23 +309,43 @@ class CorpusCache:
                     handle.refresh()
             except DocintelError as e:
                 raise ToolError(str(e)) from None
+            except (OSError, RuntimeError) as e:
+                raise ToolError(f"cannot read {_shown(str(real))}: {os_reason(e)}") from None
         return str(real), handle
 
 
 # -- the server -----------------------------------------------------------------------------------------------
 
 
-def build_server(roots: Sequence[Path], *, backend: str = "extractive", profile: str | None = None) -> MCPServer:
-    """An MCP server exposing docintel over the corpora under ``roots``."""
+def _quiet_log_handlers() -> None:
+    """Only warnings and errors reach stderr (the client's log pane). The level is set on the handlers, not only
+    the root logger: a library that sets its own logger to DEBUG (bm25s does) still propagates to them."""
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
+
+
+def build_server(
+    roots: Sequence[Path],
+    *,
+    backend: str = "extractive",
+    profile: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
+) -> MCPServer:
+    """An MCP server exposing docintel over the corpora under ``roots``; ``ask`` answers with ``backend``
+    configured by ``backend_options`` (its schema's options, as ``--backend-option`` gives them)."""
+    options = dict(backend_options or {})
     cache = CorpusCache(roots)
     # WARNING: INFO logs (faiss loader, every tool failure) would flood the client's stderr pane
     mcp = MCPServer("docintel", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+    _quiet_log_handlers()
 
     def guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except DocintelError as e:
             raise ToolError(str(e)) from None
+        except OSError as e:  # a file that vanished or cannot be read mid-call: the reason, not a traceback
+            raise ToolError(f"cannot read the corpus: {os_reason(e)}") from None
 
     @mcp.tool()
     def ask(question: str, path: str = "", budget_tokens: int | None = None) -> AskResult:
@@ -283,14 +355,28 @@ def build_server(roots: Sequence[Path], *, backend: str = "extractive", profile:
         actual tokens and cost, cached tokens, and `insufficient_context` when the corpus did not hold the answer.
         """
         where, handle = cache.handle(path)
-        answer = guarded(handle.ask, question, backend=backend, profile=profile, budget_tokens=budget_tokens)
+        answer = guarded(
+            handle.ask,
+            question,
+            backend=backend,
+            backend_options=options,
+            profile=profile,
+            budget_tokens=budget_tokens,
+        )
         return ask_result(where, answer)
 
     @mcp.tool()
     def plan(question: str, path: str = "", budget_tokens: int | None = None) -> PlanResult:
         """What a question would cost before asking: the route (full / retrieve / map_reduce), reasons, tokens."""
         where, handle = cache.handle(path)
-        p: Plan = guarded(handle.plan, question, profile=profile, budget_tokens=budget_tokens, backend=backend)
+        p: Plan = guarded(
+            handle.plan,
+            question,
+            profile=profile,
+            budget_tokens=budget_tokens,
+            backend=backend,
+            backend_options=options,
+        )
         return PlanResult(
             path=where,
             route=_route(p),
@@ -315,11 +401,14 @@ def build_server(roots: Sequence[Path], *, backend: str = "extractive", profile:
                     start_line=h.chunk.span.start_line,
                     end_line=h.chunk.span.end_line,
                     page=h.chunk.span.page,
+                    clause=h.chunk.span.clause,
+                    speaker=h.chunk.span.speaker,
                     start_time=h.chunk.span.start_time,
+                    end_time=h.chunk.span.end_time,
                     unit=h.chunk.unit,
                     name=h.chunk.name,
                     score=float(h.score),
-                    text=h.chunk.text,
+                    text=guard_text(h.chunk.text, path=h.chunk.span.path),
                 )
                 for h in hits
             ],
@@ -353,13 +442,19 @@ def build_server(roots: Sequence[Path], *, backend: str = "extractive", profile:
             tokens=corpus.tokens,
             kinds=corpus.kinds,
             content_hash=corpus.content_hash,
-            outline=text,
+            outline=guard_text(text),
         )
 
     mcp.corpus_cache = cache  # type: ignore[attr-defined]  # tests and embedders inspect the cache
     return mcp
 
 
-def serve(roots: Sequence[Path], *, backend: str = "extractive", profile: str | None = None) -> None:
+def serve(
+    roots: Sequence[Path],
+    *,
+    backend: str = "extractive",
+    profile: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
+) -> None:
     """Run the server over stdio until the client disconnects."""
-    build_server(roots, backend=backend, profile=profile).run()
+    build_server(roots, backend=backend, profile=profile, backend_options=backend_options).run()

@@ -1,10 +1,7 @@
 """The pipeline: question -> Plan -> Prompt -> Backend stream -> citations -> Answer.
 
-One short function per step, each callable alone (an agent may want only the Plan, or only the Prompt), and
-``ask`` wiring them in order with the two recoveries the design asks for:
-- Self-Route: a retrieve answer that says the context is insufficient is re-asked as a full pass when the plan's
-  fallback allows it; both calls' usage is reported;
-- a prompt over the window (ours, or the backend's exact count) falls back to a retrieve plan, said in the notes.
+One short function per step, each callable alone (an agent may want only the Plan, or only the Prompt).
+``docintel.session`` wires them in order, once per question, with the over-window fallback and Self-Route.
 """
 
 from __future__ import annotations
@@ -15,8 +12,10 @@ from dataclasses import replace
 from html import escape
 from typing import Any, Literal
 
+from docintel import budget
 from docintel.answer import Answer, TextDelta, Usage, UsageEvent
-from docintel.backends import Backend
+from docintel.backends import REGISTRY as BACKENDS
+from docintel.backends import Backend, capabilities_of
 from docintel.cache_state import cache_status, record_sent
 from docintel.citations import extract_citations
 from docintel.context import (
@@ -30,11 +29,14 @@ from docintel.context import (
     prefix_key,
 )
 from docintel.corpus import Corpus
+from docintel.egress import guard_prompt
 from docintel.errors import BackendError, PromptTooLongError
-from docintel.plan import Mode, Plan, Reason
+from docintel.inputs import require_question
+from docintel.links import corpus_hosts, neutralize_links
+from docintel.plan import Mode, Plan
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import CitedSpan, Prompt
-from docintel.routers import CorpusStats, RouteRequest, get_router
+from docintel.routers import CorpusStats, Preference, RouteRequest, get_router
 from docintel.routers.questions import classify_question
 from docintel.routers.scope import resolve_scope
 from docintel.tokens import count_tokens
@@ -52,7 +54,7 @@ def _chunk_tokens(corpus: Corpus, index: Any) -> float | None:
     return corpus.tokens / chunks if chunks else None
 
 
-def plan_question(
+def route_request(
     corpus: Corpus,
     index: Any,
     question: str,
@@ -60,13 +62,18 @@ def plan_question(
     profile: ModelProfile,
     budget_tokens: int | None = None,
     backend_name: str = "extractive",
-    router: str = "heuristic",
+    generative: bool | None = None,
     mode: Mode | None = None,
-) -> Plan:
-    """The Plan for ``question``: mode, reasons, token and cost estimates, fallback. Runs no model.
+    prefer: Preference = "balanced",
+    expect_questions: int = 1,
+) -> RouteRequest:
+    """What a router needs to plan ``question``: corpus statistics, the documents it names, the cache state.
+    Computed once per question; Self-Route and the over-window fallback re-route it with another ``force_mode``.
 
-    ``mode`` forces one mode (Self-Route escalation, a user's explicit choice); the estimates stay honest.
-    """
+    ``generative`` defaults to the registered backend's capability (True for a backend docintel does not know)."""
+    require_question(question)
+    if generative is None:
+        generative = capabilities_of(backend_name).generative if backend_name in BACKENDS else True
     chunk_tokens = _chunk_tokens(corpus, index)
     stats = CorpusStats.of(corpus, chunk_tokens=chunk_tokens)
     across = classify_question(question).type in ("aggregate", "summary")
@@ -75,7 +82,7 @@ def plan_question(
     cache = cache_status(prefix_key(corpus, scope), backend_name, profile.id, ttl_s=profile.cache_ttl_s)
     map_key = prefix_key(corpus, scope, mode="map_reduce")
     map_cache = cache_status(map_key, backend_name, profile.id, ttl_s=profile.cache_ttl_s)
-    request = RouteRequest(
+    return RouteRequest(
         question=question,
         stats=stats,
         profile=profile,
@@ -86,9 +93,44 @@ def plan_question(
         scope_words=named.words if named else (),
         scope_stats=CorpusStats.of(corpus, paths=scope, chunk_tokens=chunk_tokens) if scope else None,
         force_mode=mode,
+        generative=generative,
+        prefer=prefer,
+        expect_questions=expect_questions,
         candidates=named.candidates if named else (),
-        candidates_reason=named.how if named else "",
         map_warm=map_cache.warm,
+        candidates_reason=named.how if named else "",
+    )
+
+
+def plan_question(
+    corpus: Corpus,
+    index: Any,
+    question: str,
+    *,
+    profile: ModelProfile,
+    budget_tokens: int | None = None,
+    backend_name: str = "extractive",
+    router: str = "heuristic",
+    mode: Mode | None = None,
+    generative: bool | None = None,
+    prefer: Preference = "balanced",
+    expect_questions: int = 1,
+) -> Plan:
+    """The Plan for ``question``: mode, reasons, token and cost estimates, fallback. Runs no model.
+
+    ``mode`` forces one mode (Self-Route escalation, a user's explicit choice); the estimates stay honest.
+    """
+    request = route_request(
+        corpus,
+        index,
+        question,
+        profile=profile,
+        budget_tokens=budget_tokens,
+        backend_name=backend_name,
+        generative=generative,
+        mode=mode,
+        prefer=prefer,
+        expect_questions=expect_questions,
     )
     return get_router(router).route(request)
 
@@ -123,38 +165,40 @@ def run(prompt: Prompt, plan: Plan, backend: Backend, *, on_text: OnText | None 
             usage, rated = event.usage, event
     if usage is None:
         raise BackendError(f"the {backend.name} backend ended without reporting usage; try again")
-    text = "".join(parts)
+    # an image or a link to a host the corpus never mentions may carry data out: made inert and flagged
+    text, suspicious = neutralize_links("".join(parts), corpus_hosts(b.text for b in prompt.blocks))
     citations, invalid = extract_citations(text, prompt)
     return Answer(
         text=text,
+        suspicious_links=suspicious,
         citations=citations,
         plan=plan,
         usage=usage,
         backend=backend.name,
-        model=str(getattr(backend, "model", None) or backend.profile.id),
+        model=backend.model or backend.profile.id,
         insufficient_context=INSUFFICIENT_MARKER in text or bool(rated and rated.insufficient),
         invalid_citations=invalid,
         calls=(usage,),
-        notes=tuple(getattr(backend, "notes", ())),  # e.g. anthropic: "redacted 2 secrets before sending: ..."
+        notes=(*backend.notes, *_link_notes(suspicious)),  # e.g. "redacted 2 secrets before sending: ..."
         confidence=rated.confidence if rated else None,
     )
 
 
-def _with_reason(plan: Plan, code: str, text: str, **data: Any) -> Plan:
-    return replace(plan, reasons=(*plan.reasons, Reason(code, text, data)))
-
-
-# Above this share of the window the estimate (cl100k x margin) is not trusted: the backend counts exactly first.
-NEAR_WINDOW = 0.9
+def _link_notes(suspicious: tuple[str, ...]) -> tuple[str, ...]:
+    if not suspicious:
+        return ()
+    more = f" and {len(suspicious) - 3} more" if len(suspicious) > 3 else ""
+    shown = ", ".join(u[:80] for u in suspicious[:3]) + more
+    return (f"the answer held {len(suspicious)} image(s)/link(s) to hosts not in the corpus, made inert: {shown}",)
 
 
 def check_exact_fit(prompt: Prompt, backend: Backend, profile: ModelProfile) -> None:
     """Near the window, count with the backend's own tokenizer (messages.count_tokens, /tokenize, llama.cpp) and
     raise PromptTooLongError before sending a prompt the model would refuse."""
     window = profile.context_window
-    if not window or backend.name == "extractive":
-        return
-    if prompt.estimated_tokens * profile.token_margin + prompt.max_output_tokens < NEAR_WINDOW * window:
+    if not backend.capabilities.exact_token_count or not budget.near_window(
+        prompt.estimated_tokens, profile, reserve=prompt.max_output_tokens
+    ):
         return
     exact = backend.count_tokens(prompt)
     if exact + prompt.max_output_tokens > window:
@@ -184,8 +228,8 @@ def answer_plan(
 
 
 def _map_reduce(corpus: Corpus, plan: Plan, backend: Backend, profile: ModelProfile, on_text: OnText | None) -> Answer:
-    """Ask every window-sized group (map), then combine what they found (reduce). The extractive backend's
-    reduce is the concatenation of the cited findings (there is no model to merge them)."""
+    """Ask every window-sized group (map), then combine what they found (reduce). Without a language model
+    (extractive) the reduce is the concatenation of the cited findings (there is nothing to merge them)."""
     prompts = build_map_prompts(corpus, plan, profile)
     calls: list[Usage] = []
     findings: list[tuple[str, Sequence[CitedSpan]]] = []
@@ -201,7 +245,7 @@ def _map_reduce(corpus: Corpus, plan: Plan, backend: Backend, profile: ModelProf
         if on_text:
             on_text(text)
         final = run_text(text, merged, plan, backend)
-    elif backend.name == "extractive":
+    elif not backend.capabilities.generative:
         body = "\n".join(t.replace("The closest evidence in the documents:", "").strip() + "\n" for t, _ in findings)
         text = f"Findings from {len(findings)} of {len(prompts)} parts of the corpus:\n\n{body}"
         if on_text:
@@ -224,83 +268,10 @@ def run_text(text: str, prompt: Prompt, plan: Plan, backend: Backend) -> Answer:
         plan=plan,
         usage=Usage(),
         backend=backend.name,
-        model=str(getattr(backend, "model", None) or backend.profile.id),
+        model=backend.model or backend.profile.id,
         insufficient_context=INSUFFICIENT_MARKER in text,
         invalid_citations=invalid,
     )
-
-
-# -------------------------------------------------------------------------------------------------------- ask
-def ask(
-    corpus: Corpus,
-    index: Any,
-    question: str,
-    *,
-    backend: Backend | None = None,
-    profile: ModelProfile | None = None,
-    budget_tokens: int | None = None,
-    on_text: OnText | None = None,
-    on_plan: Callable[[Plan], None] | None = None,
-) -> Answer:
-    """Plan, assemble, answer, check citations; Self-Route and the over-window fallback included."""
-    if backend is None:
-        from docintel.backends.extractive import ExtractiveBackend
-
-        backend = ExtractiveBackend()
-    profile = profile or backend.profile
-    plan = plan_question(
-        corpus, index, question, profile=profile, budget_tokens=budget_tokens, backend_name=backend.name
-    )
-    if on_plan:
-        on_plan(plan)
-    notes: list[str] = []
-    try:
-        answer = answer_plan(corpus, index, plan, backend, profile, on_text)
-    except PromptTooLongError as e:
-        if plan.mode == "retrieve":
-            raise
-        notes.append(f"the {plan.mode} prompt did not fit ({e}); answered from retrieved passages instead")
-        plan = _with_reason(
-            plan_question(corpus, index, question, profile=profile, backend_name=backend.name, mode="retrieve"),
-            "prompt_too_long",
-            f"the {plan.mode} prompt was over the window: fell back to retrieve",
-            tokens=e.tokens,
-            window=e.window,
-        )
-        if on_plan:
-            on_plan(plan)
-        answer = answer_plan(corpus, index, plan, backend, profile, on_text)
-    if answer.insufficient_context and plan.fallback == "full":
-        answer = _self_route(corpus, index, answer, backend, profile, on_text, notes)
-    return replace(answer, notes=(*answer.notes, *notes))
-
-
-def _self_route(
-    corpus: Corpus,
-    index: Any,
-    first: Answer,
-    backend: Backend,
-    profile: ModelProfile,
-    on_text: OnText | None,
-    notes: list[str],
-) -> Answer:
-    """Re-ask a retrieve answer that said the context was insufficient as a full pass; report both calls."""
-    full_plan = _with_reason(
-        plan_question(corpus, index, first.plan.question, profile=profile, backend_name=backend.name, mode="full"),
-        "self_route_escalated",
-        "the retrieved passages were not enough (the answer said so): re-asked with the full text",
-        first_mode=first.plan.mode,
-    )
-    if on_text:
-        on_text("\n\n")
-    try:
-        second = answer_plan(corpus, index, full_plan, backend, profile, on_text)
-    except PromptTooLongError as e:
-        notes.append(f"the full pass to escalate to did not fit ({e}); kept the retrieve answer")
-        return first
-    notes.append("the retrieved passages were not enough: escalated to a full pass (Self-Route)")
-    calls = (*first.calls, *second.calls)
-    return replace(second, usage=sum(calls, Usage()), calls=calls)
 
 
 # ------------------------------------------------------------------------------------------------------- pack
@@ -326,16 +297,18 @@ def pack(
     budget_tokens: int,
     fmt: PackFormat = "md",
     profile: ModelProfile | None = None,
+    redact: bool | None = None,
 ) -> str:
-    """The context for ``question`` within ``budget_tokens`` (rendered), with citation ids and their locations."""
+    """The context for ``question`` within ``budget_tokens`` (rendered), with citation ids and their locations.
+    Secrets are redacted as for a remote model (docintel.egress); ``redact`` overrides DOCINTEL_REDACT."""
     if budget_tokens < 200:
         raise PromptTooLongError(f"a budget of {budget_tokens} tokens is too small to pack anything; use >= 200")
     fit = pack_profile(budget_tokens) if profile is None else profile
-    plan = plan_question(corpus, index, question, profile=fit, budget_tokens=budget_tokens, backend_name="pack")
+    request = route_request(corpus, index, question, profile=fit, budget_tokens=budget_tokens, backend_name="pack")
+    route = get_router().route
+    plan = route(request)
     if plan.mode == "map_reduce":  # one context cannot be read in several calls: the best chunks that fit
-        plan = plan_question(
-            corpus, index, question, profile=fit, budget_tokens=budget_tokens, backend_name="pack", mode="retrieve"
-        )
+        plan = route(replace(request, force_mode="retrieve"))
     limit = budget_tokens
     while True:
         try:
@@ -346,14 +319,13 @@ def pack(
                 tokens=e.tokens,
                 window=budget_tokens,
             ) from None
-        rendered = render(prompt, plan, fmt)
+        sent = guard_prompt(prompt, remote=True, redact=redact)[0]  # egress: pack output is handed out
+        rendered = render(sent, plan, fmt)
         used = count_tokens(rendered)
         if used <= budget_tokens:
             return rendered
         if plan.mode == "full":
-            plan = plan_question(
-                corpus, index, question, profile=fit, budget_tokens=budget_tokens, backend_name="pack", mode="retrieve"
-            )
+            plan = route(replace(request, force_mode="retrieve"))
             continue
         if limit < 150:
             raise PromptTooLongError(

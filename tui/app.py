@@ -1,11 +1,12 @@
 """``docintel tui PATH``: the corpus on the left, the conversation in the middle, the evidence on the right.
 
-Everything goes through the public API (``docintel.open`` and ``CorpusHandle.ask``); opening (indexing) and
+Everything goes through the public API (``docintel.open`` and ``Session.ask``); opening (indexing) and
 answering run in thread workers so the UI never blocks, and a DocintelError becomes a notification.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,12 +19,13 @@ from textual.widgets import Footer, Header, Input, Label, Markdown, OptionList, 
 
 from docintel.answer import Answer
 from docintel.corpus import Document, SourceSpan
+from docintel.display import StreamFilter
 from docintel.errors import DocintelError
 from docintel.plan import Plan
 from docintel.tui.widgets import AnswerView, CorpusTree, EvidenceList, span_in_context
 
 if TYPE_CHECKING:
-    from docintel.api import CorpusHandle
+    from docintel.session import Session
 
 DEFAULT_BACKEND = "extractive"
 OWN_PROFILE = "(backend's own)"  # the Select value for "no profile: the backend's default"
@@ -92,12 +94,22 @@ class DocintelApp(App[None]):
         Binding("f1", "help", "Help"),
     ]
 
-    def __init__(self, path: str | Path, *, backend: str = DEFAULT_BACKEND, profile: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        backend: str = DEFAULT_BACKEND,
+        profile: str | None = None,
+        backend_options: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.path = Path(path)
         self.backend_name = backend
         self.profile_name = profile
-        self.handle: CorpusHandle | None = None
+        # per backend: the options it was configured with (--backend-option); a backend chosen in the UI without
+        # the options it needs fails with the factory's one-line message, as a notification
+        self.backend_options: dict[str, dict[str, Any]] = {backend: dict(backend_options or {})}
+        self.handle: Session | None = None
         self.answers: list[Answer] = []
         self._answering = False
 
@@ -159,7 +171,7 @@ class DocintelApp(App[None]):
         self.query_one("#indexing-label", Label).update(f"{stage} {done:,}/{total:,}")
         self.query_one("#indexing-bar", ProgressBar).update(total=max(total, 1), progress=done)
 
-    def _opened(self, handle: CorpusHandle) -> None:
+    def _opened(self, handle: Session) -> None:
         self.handle = handle
         corpus = handle.corpus
         self.sub_title = f"{self.path.name} · {len(corpus.documents)} documents · {corpus.tokens:,} tokens"
@@ -198,16 +210,24 @@ class DocintelApp(App[None]):
     def ask(self, question: str, view: AnswerView) -> None:
         assert self.handle is not None
 
-        def on_text(fragment: str) -> None:
+        def write(fragment: str) -> None:
             self.call_from_thread(view.write, fragment)
+
+        on_text = StreamFilter(write)  # docintel's internal markers never reach the screen
 
         def on_plan(plan: Plan) -> None:
             self.call_from_thread(view.badge.show_plan, plan)
 
         try:
             answer = self.handle.ask(
-                question, backend=self.backend_name, profile=self.profile_name, on_text=on_text, on_plan=on_plan
+                question,
+                backend=self.backend_name,
+                backend_options=self.backend_options.get(self.backend_name),
+                profile=self.profile_name,
+                on_text=on_text,
+                on_plan=on_plan,
             )
+            on_text.close()
         except DocintelError as e:
             self.call_from_thread(self._ask_failed, view, str(e))  # type: ignore[arg-type]  # async callback
             return
@@ -274,9 +294,15 @@ class DocintelApp(App[None]):
         self.push_screen(HelpScreen())
 
 
-def run(path: str | Path, *, backend: str = DEFAULT_BACKEND, profile: str | None = None) -> None:
+def run(
+    path: str | Path,
+    *,
+    backend: str = DEFAULT_BACKEND,
+    profile: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
+) -> None:
     """Run the TUI on ``path`` until the user quits."""
-    DocintelApp(path, backend=backend, profile=profile).run()
+    DocintelApp(path, backend=backend, profile=profile, backend_options=backend_options).run()
 
 
 __all__ = ["DocintelApp", "HelpScreen", "SpanScreen", "run"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from docintel import __version__
 from docintel.answer import Answer
+from docintel.audit.candidates import candidate_evidence, has_syntax_rules, judge_candidates
 from docintel.audit.checklists import Checklist, ChecklistItem
 from docintel.audit.results import AuditReport, Evidence, ItemResult
 from docintel.corpus import Corpus, Document, SourceSpan
@@ -22,8 +23,8 @@ from docintel.ingest.lines import LineIndex
 from docintel.locators import span_in
 
 if TYPE_CHECKING:
-    from docintel.api import CorpusHandle
     from docintel.backends import Backend
+    from docintel.session import BackendConfig, Session
 
 ItemProgress = Callable[[int, int, str], None]  # (done, total, current item id)
 
@@ -95,7 +96,7 @@ def _word_end(text: str, pos: int, ceiling: int) -> int:
     return pos
 
 
-def search_evidence(handle: CorpusHandle, item: ChecklistItem, *, k: int = SEARCH_HITS) -> tuple[Evidence, ...]:
+def search_evidence(handle: Session, item: ChecklistItem, *, k: int = SEARCH_HITS) -> tuple[Evidence, ...]:
     """The best BM25 chunks for the item's question and hints (never findings: retrieval is not judgement).
 
     Lexical only: the hints are keywords, and it spares one query embedding per item."""
@@ -133,7 +134,7 @@ def answer_evidence(answer: Answer, item: ChecklistItem, *, evidence_only: bool)
 
 
 def run_item(
-    handle: CorpusHandle,
+    handle: Session,
     checklist: Checklist,
     item: ChecklistItem,
     *,
@@ -144,10 +145,17 @@ def run_item(
     started = time.monotonic()
     answer = handle.ask(audit_question(item), backend=backend, profile=profile)
     evidence = answer_evidence(answer, item, evidence_only=evidence_only)
+    notes = answer.notes
+    # Syntax candidates (docintel.audit.candidates): listed as candidates without a model, judged by one with it.
+    syntax = candidate_evidence(handle.corpus, item, checklist.kinds) if has_syntax_rules(item) else None
     if evidence_only:
         if not evidence:  # the extractive answer quoted nothing: list what retrieval ranks first instead
             evidence = search_evidence(handle, item)
-        evidence += pattern_evidence(handle.corpus, item, checklist.kinds)
+        evidence += syntax if syntax is not None else pattern_evidence(handle.corpus, item, checklist.kinds)
+    elif syntax and not isinstance(backend, str):
+        judged, _ = judge_candidates(backend, handle.corpus, item, syntax, answer.plan)
+        evidence += judged
+        notes = (*notes, f"the model judged {len(judged)} syntax candidates: {sum(e.finding for e in judged)} real")
     return ItemResult(
         item=item,
         plan=answer.plan,
@@ -156,21 +164,22 @@ def run_item(
         usage=answer.usage,
         insufficient_context=answer.insufficient_context,
         seconds=time.monotonic() - started,
-        notes=answer.notes,
+        notes=notes,
     )
 
 
 def run_audit(
-    handle: CorpusHandle,
+    handle: Session,
     checklist: Checklist,
     *,
-    backend: str | Backend = "extractive",
+    backend: str | BackendConfig | Backend | None = None,
     profile: str | None = None,
     progress: ItemProgress | None = None,
 ) -> AuditReport:
-    """Ask every checklist item; ``progress(done, total, item_id)`` is called before each item and at the end."""
+    """Ask every checklist item; ``progress(done, total, item_id)`` is called before each item and at the end.
+    ``backend`` defaults to the session's; with no language model (extractive) the report lists evidence only."""
     backend_obj = handle.backend(backend, profile=profile)
-    evidence_only = backend_obj.name == "extractive"
+    evidence_only = not backend_obj.capabilities.generative
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     results: list[ItemResult] = []

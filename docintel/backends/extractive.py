@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from docintel.answer import NO_CLEAR_ANSWER, BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.backends import BackendCapabilities, BackendOption
 from docintel.backends.sentence_rank import MIN_WORDS, Scored, Unit, rank_units, split_units
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import Prompt
@@ -104,9 +105,13 @@ class ExtractiveBackend:
     """The default backend: answers by quoting cited evidence, with no model, key, server or weights."""
 
     name = "extractive"
+    # No model: the "answer" quotes evidence, token counts are docintel's estimate, nothing is cached or sent.
+    capabilities = BackendCapabilities(streams=False, exact_token_count=False, generative=False)
+    default_profile = "extractive"
+    options: tuple[BackendOption, ...] = ()
+    notes: tuple[str, ...] = ()
 
-    def __init__(self, profile: ModelProfile | None = None, **_unused: object) -> None:
-        # model/base_url/redact options of other backends mean nothing here; accepted so a shared CLI can pass them.
+    def __init__(self, profile: ModelProfile | None = None) -> None:
         self.profile = profile or get_profile("extractive")
         self.model = "extractive"
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.backends import BackendCapabilities, BackendOption
 from docintel.errors import BackendError, InputError, MissingExtraError, PromptTooLongError
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import Prompt
@@ -89,6 +90,16 @@ def _close_all() -> None:
 
 class LlamaCppBackend:
     name = "llamacpp"
+    capabilities = BackendCapabilities(prefix_cache="slot_reuse", needs="model_file")
+    default_profile = "llamacpp"
+    options = (
+        BackendOption("model", "path", required=True, help="The GGUF model file."),
+        BackendOption("n_ctx", "int", help="Context size in tokens (default: the GGUF's)."),
+        BackendOption("n_threads", "int", help="CPU threads (default: llama.cpp's)."),
+        BackendOption("n_batch", "int", default=512, help="Prompt tokens evaluated per batch."),
+        BackendOption("temperature", "float", default=0.0, help="Sampling temperature."),
+    )
+    notes: tuple[str, ...] = ()
 
     def __init__(
         self,

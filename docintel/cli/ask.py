@@ -1,59 +1,56 @@
-"""``docintel plan``, ``docintel pack`` and ``docintel ask``: the router's decision, the packed context, the answer."""
+"""``docintel plan``, ``docintel pack`` and ``docintel ask``: the router's decision, the packed context, the answer.
+
+All three open the corpus as a Session (docintel.session) and default to the same profile logic
+(``resolve_profile``: ``--profile``, else the backend's model's profile, else the backend's own).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from docintel.errors import DocintelError, InputError
-
-DEFAULT_BACKEND = "extractive"
-FORMATS = ("md", "xml", "json")
-
-
-def _open(path: Path) -> tuple[Any, Any]:
-    from docintel.cli.output import progress_bar
-    from docintel.index import open_corpus
-
-    if not path.expanduser().exists():
-        raise InputError(f"path not found: {path}")
-    with progress_bar("Indexing", unit="chunks") as update:
-        return open_corpus(path, progress=update)
-
-
-def _profile_for(profile: str | None, backend: str) -> Any:
-    from docintel.profiles import get_profile, load_profiles
-
-    if profile:
-        return get_profile(profile)
-    if backend in load_profiles():
-        return get_profile(backend)
-    return None
+from docintel.cli.options import (
+    BackendOpt,
+    BackendOptionsOpt,
+    BudgetOpt,
+    ExpectOpt,
+    JsonOpt,
+    ModeOpt,
+    NoRedactOpt,
+    PackFormatChoice,
+    PathArg,
+    PreferChoice,
+    PreferOpt,
+    ProfileOpt,
+    QuestionArg,
+    backend_config,
+    open_session,
+    route_kwargs,
+)
+from docintel.inputs import require_question
 
 
 def plan(
-    path: Path = typer.Argument(..., help="A folder or a file."),
-    question: str = typer.Argument(..., help="The question."),
-    profile: str = typer.Option("claude-sonnet-4-6", "--profile", help="Model profile (window, prices)."),
-    budget: int | None = typer.Option(None, "--budget", min=1, help="Cap on prompt tokens."),
-    backend: str | None = typer.Option(None, "--backend", help="Backend whose prompt cache state counts."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
+    path: PathArg,
+    question: QuestionArg,
+    backend: BackendOpt = "extractive",
+    backend_option: BackendOptionsOpt = None,
+    profile: ProfileOpt = None,
+    budget: BudgetOpt = None,
+    mode: ModeOpt = None,
+    prefer: PreferOpt = PreferChoice.balanced,
+    expect_questions: ExpectOpt = 1,
+    as_json: JsonOpt = False,
 ) -> None:
-    """The Plan for a question: full, retrieve or map-reduce, why, and the estimated tokens and cost."""
+    """The Plan for a question: full, retrieve or map-reduce, why, and the estimated tokens and cost (no model
+    runs; the backend's key or model file is not needed)."""
+    require_question(question)  # at once: before reading or indexing the corpus
     from docintel.cli.output import out_console, print_json
-    from docintel.pipeline import plan_question
-    from docintel.profiles import get_profile
 
-    resolved = get_profile(profile)
-    corpus, index = _open(path)
-    try:
-        result = plan_question(
-            corpus, index, question, profile=resolved, budget_tokens=budget, backend_name=backend or resolved.backend
-        )
-    finally:
-        index.close()
+    config = backend_config(backend, backend_option, profile, planning_only=True)
+    with open_session(path, config) as session:
+        result = session.plan(question, budget_tokens=budget, **route_kwargs(mode, prefer, expect_questions))
     if as_json:
         print_json(result.to_dict())
         return
@@ -70,91 +67,84 @@ def plan(
 
 
 def pack(
-    path: Path = typer.Argument(..., help="A folder or a file."),
-    question: str = typer.Argument(..., help="The question."),
-    budget: int = typer.Option(8000, "--budget", min=1, help="Token budget of the packed context."),
-    fmt: str = typer.Option("md", "--format", help="md, xml or json."),
+    path: PathArg,
+    question: QuestionArg,
+    budget: Annotated[int, typer.Option("--budget", min=1, help="Token budget of the packed context.")] = 8000,
+    fmt: Annotated[PackFormatChoice, typer.Option("--format", help="md, xml or json.")] = PackFormatChoice.md,
+    profile: ProfileOpt = None,
+    no_redact: Annotated[
+        bool, typer.Option("--no-redact", help="Keep secrets in the packed text (redacted by default).")
+    ] = False,
 ) -> None:
     """The context for a question, cited, within a token budget: for an agent's own model."""
+    require_question(question)  # at once: before reading or indexing the corpus
     import sys
 
-    from docintel.pipeline import pack as pack_context
-
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    corpus, index = _open(path)
-    try:
-        text = pack_context(corpus, index, question, budget_tokens=budget, fmt=fmt)  # type: ignore[arg-type]
-    finally:
-        index.close()
+    with open_session(path) as session:
+        text = session.pack(
+            question, budget_tokens=budget, fmt=fmt.value, profile=profile, redact=False if no_redact else None
+        )
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def ask(
-    path: Path = typer.Argument(..., help="A folder or a file."),
-    question: str = typer.Argument(..., help="The question."),
-    backend: str = typer.Option(DEFAULT_BACKEND, "--backend", help="extractive, anthropic, vllm or llamacpp."),
-    profile: str | None = typer.Option(None, "--profile", help="Model profile; default: the backend's."),
-    model: str | None = typer.Option(None, "--model", help="Model name or GGUF file, for the backend."),
-    base_url: str | None = typer.Option(None, "--base-url", help="Server URL, for the backend."),
-    budget: int | None = typer.Option(None, "--budget", min=1, help="Cap on prompt tokens."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
-    no_redact: bool = typer.Option(
-        False, "--no-redact", help="Send secrets found in the corpus as they are (anthropic redacts by default)."
-    ),
-    cache_ttl: str | None = typer.Option(None, "--cache-ttl", help="anthropic: prompt-cache lifetime, 5m or 1h."),
-    n_ctx: int | None = typer.Option(None, "--n-ctx", min=256, help="llamacpp: context size (default: the GGUF's)."),
+    path: PathArg,
+    question: QuestionArg,
+    backend: BackendOpt = "extractive",
+    backend_option: BackendOptionsOpt = None,
+    profile: ProfileOpt = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model name or GGUF file (= -o model=...).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Server URL (= -o base_url=...).")] = None,
+    budget: BudgetOpt = None,
+    mode: ModeOpt = None,
+    prefer: PreferOpt = PreferChoice.balanced,
+    expect_questions: ExpectOpt = 1,
+    as_json: JsonOpt = False,
+    no_redact: NoRedactOpt = False,
+    cache_ttl: Annotated[
+        str | None, typer.Option("--cache-ttl", help="anthropic: prompt-cache lifetime, 5m or 1h (= -o cache_ttl=).")
+    ] = None,
+    n_ctx: Annotated[
+        int | None, typer.Option("--n-ctx", min=256, help="llamacpp: context size (= -o n_ctx=...).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0.1, help="Seconds per backend call (= -o timeout_s=...).")
+    ] = None,
 ) -> None:
     """Answer a question with cited spans; the plan and usage are shown too."""
+    require_question(question)  # at once: before reading or indexing the corpus
     import sys
 
-    from docintel.backends import get_backend
     from docintel.cli.output import err_console, print_json
-    from docintel.pipeline import ask as ask_question
+    from docintel.display import StreamFilter, answer_json
 
-    options: dict[str, Any] = {}
-    resolved = _profile_for(profile, backend)
-    if resolved is not None:
-        options["profile"] = resolved
-    if model:
-        options["model"] = model
-    if base_url:
-        options["base_url"] = base_url
-    if no_redact and backend == "anthropic":  # local backends do not redact unless DOCINTEL_REDACT=always
-        options["redact"] = False
-    if cache_ttl is not None:
-        if backend != "anthropic" or cache_ttl not in ("5m", "1h"):
-            raise DocintelError("--cache-ttl takes 5m or 1h, with --backend anthropic")
-        options["cache_ttl"] = cache_ttl
-    if n_ctx is not None:
-        if backend != "llamacpp":
-            raise DocintelError("--n-ctx applies to --backend llamacpp")
-        options["n_ctx"] = n_ctx
-    engine = get_backend(backend, **options)
-    corpus, index = _open(path)
-
-    def stream(text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    config = backend_config(
+        backend,
+        backend_option,
+        profile,
+        model=model,
+        base_url=base_url,
+        cache_ttl=cache_ttl,
+        n_ctx=n_ctx,
+        timeout_s=timeout,
+        redact=False if no_redact else None,
+    )
+    shown = StreamFilter(sys.stdout.write, flush=sys.stdout.flush)
 
     def show_plan(p: Any) -> None:
         err_console.print(f"[dim]plan: {p.mode} — {p.reasons[-1].text}[/]")
 
-    try:
-        answer = ask_question(
-            corpus,
-            index,
+    with open_session(path, config) as session:
+        answer = session.ask(
             question,
-            backend=engine,
-            profile=resolved,
             budget_tokens=budget,
-            on_text=None if as_json else stream,
+            on_text=None if as_json else shown,
             on_plan=None if as_json else show_plan,
+            **route_kwargs(mode, prefer, expect_questions),
         )
-    finally:
-        index.close()
+    shown.close()
     if as_json:
-        print_json(answer.to_dict())
+        print_json(answer_json(answer))
         return
     _print_answer(answer)
 

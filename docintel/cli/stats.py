@@ -8,29 +8,7 @@ from typing import Any
 
 import typer
 
-from docintel.corpus import Corpus
-
-
-def corpus_stats(corpus: Corpus, *, largest: int = 10) -> dict[str, Any]:
-    by_kind: dict[str, dict[str, int]] = {}
-    by_language: dict[str, dict[str, int]] = {}
-    for doc in corpus.documents:
-        for table, key in ((by_kind, doc.kind), (by_language, doc.language or "-")):
-            row = table.setdefault(key, {"documents": 0, "segments": 0, "tokens": 0})
-            row["documents"] += 1
-            row["segments"] += len(doc.segments)
-            row["tokens"] += doc.tokens
-    biggest = sorted(corpus.documents, key=lambda d: (-d.tokens, d.path))[:largest]
-    return {
-        "root": str(corpus.root),
-        "documents": len(corpus.documents),
-        "segments": sum(len(d.segments) for d in corpus.documents),
-        "tokens": corpus.tokens,
-        "by_kind": by_kind,
-        "by_language": by_language,
-        "largest": [{"path": d.path, "kind": d.kind, "tokens": d.tokens, "bytes": d.size} for d in biggest],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in corpus.skipped],
-    }
+from docintel.corpus_stats import corpus_stats
 
 
 def stats(
@@ -76,8 +54,21 @@ def stats(
     for row in data["largest"]:
         table.add_row(row["path"], row["kind"], f"{row['tokens']:,}")
     out_console.print(table)
+    if data.get("encodings"):
+        out_console.print(f"{len(data['encodings'])} not UTF-8, read as:")
+        for doc_path, encoding in sorted(data["encodings"].items()):
+            out_console.print(f"  {doc_path}: {encoding}", markup=False, highlight=False)
     if check:
         _print_fidelity(data["fidelity"])
+    kind = data["corpus_kind"]
+    out_console.print(f"corpus kind: [bold]{kind['kind']}[/] ({kind['reason']})", highlight=False)
+    if data["set_aside"]:
+        out_console.print(
+            f"[yellow]{len(data['set_aside'])} set aside[/] ({data['set_aside_tokens']:,} tokens; not in the map, "
+            "retrieval, full context or audit; `docintel search --include-data` finds them):"
+        )
+        for row in data["set_aside"][:50]:
+            out_console.print(f"  {row['path']}: {row['kind']}, {row['reason']}", markup=False, highlight=False)
     if corpus.skipped:
         out_console.print(f"[yellow]{len(corpus.skipped)} skipped:[/]")
         for s in corpus.skipped[:50]:

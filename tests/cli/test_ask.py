@@ -30,10 +30,12 @@ def runner(shared_home: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def test_plan_json(runner: CliRunner, corpus_dir: Path) -> None:
-    result = runner.invoke(app, ["plan", str(corpus_dir), "Which law governs this agreement?", "--json"])
+    result = runner.invoke(
+        app, ["plan", str(corpus_dir), "Which law governs this agreement?", "--json", "--profile", "claude-sonnet-4-6"]
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["mode"] == "full"
+    assert data["mode"] == "full" and data["profile"] == "claude-sonnet-4-6"
     assert {"mode", "reasons", "tokens", "cost_usd", "fallback"} <= set(data)
     assert set(data["tokens"]) >= {"total", "cache_write", "cache_read", "uncached"}
     assert (
@@ -41,12 +43,33 @@ def test_plan_json(runner: CliRunner, corpus_dir: Path) -> None:
         == data["tokens"]["cache_write"] + data["tokens"]["cache_read"] + data["tokens"]["uncached"]
     )
     assert any("read it all" in r for r in data["reasons"]) and data["cost_usd"] > 0
-    budgeted = json.loads(
-        runner.invoke(
-            app, ["plan", str(corpus_dir), "Which law governs this agreement?", "--json", "--budget", "900"]
-        ).stdout
-    )
+    args = ["plan", str(corpus_dir), "Which law governs this agreement?", "--json", "--budget", "900"]
+    budgeted = json.loads(runner.invoke(app, [*args, "--profile", "claude-sonnet-4-6"]).stdout)
     assert budgeted["mode"] == "retrieve" and budgeted["tokens"]["total"] < 900
+
+
+def test_plan_and_ask_default_to_the_same_profile(runner: CliRunner, corpus_dir: Path) -> None:
+    question = "Which law governs this agreement?"
+    planned = json.loads(runner.invoke(app, ["plan", str(corpus_dir), question, "--json"]).stdout)
+    asked = json.loads(runner.invoke(app, ["ask", str(corpus_dir), question, "--json"]).stdout)
+    assert planned["profile"] == asked["plan"]["profile"] == "extractive"
+    assert planned["mode"] == asked["plan"]["mode"]
+    # a backend named without a profile plans with that backend's profile, no key needed just to plan
+    anthropic = json.loads(
+        runner.invoke(app, ["plan", str(corpus_dir), question, "--json", "--backend", "anthropic"]).stdout
+    )
+    assert anthropic["profile"] == "claude-sonnet-4-6" and anthropic["cost_usd"] > 0
+
+
+def test_mode_prefer_and_expect_questions_reach_the_router(runner: CliRunner, corpus_dir: Path) -> None:
+    question = "Which law governs this agreement?"
+    forced = json.loads(runner.invoke(app, ["plan", str(corpus_dir), question, "--json", "--mode", "retrieve"]).stdout)
+    assert forced["mode"] == "retrieve" and "forced" in [r["code"] for r in forced["reason_codes"]]
+    asked = runner.invoke(app, ["ask", str(corpus_dir), question, "--json", "--mode", "retrieve", "--prefer", "cost"])
+    assert asked.exit_code == 0, asked.stderr
+    assert json.loads(asked.stdout)["plan"]["mode"] == "retrieve"
+    bad = runner.invoke(app, ["plan", str(corpus_dir), question, "--expect-questions", "0"])
+    assert bad.exit_code == 2
 
 
 def test_ask_json_has_the_answer_citations_plan_and_usage(runner: CliRunner, corpus_dir: Path) -> None:
@@ -96,12 +119,30 @@ def test_user_errors_are_one_line(runner: CliRunner, corpus_dir: Path, tmp_path:
 
     for args, expected in (
         (["ask", str(tmp_path / "missing"), "q"], "path not found"),
-        (["ask", str(corpus_dir), "q", "--backend", "nope"], "unknown backend 'nope'"),
         (["plan", str(corpus_dir), "q", "--profile", "nope"], "unknown profile 'nope'"),
-        (["pack", str(corpus_dir), "q", "--format", "html"], "unknown format 'html'"),
+        (["ask", str(corpus_dir), "q", "--backend", "extractive", "--model", "x"], "has no option 'model'"),
     ):
         result = runner.invoke(app, args)
-        assert result.exit_code != 0
+        assert result.exit_code == 1
         assert isinstance(result.exception, DocintelError) and expected in str(result.exception)
         assert "\n" not in str(result.exception)
     assert callable(main)
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["ask", "{corpus}", "q", "--backend", "nope"], "unknown backend 'nope'"),
+        (["plan", "{corpus}", "q", "--backend", "nope"], "unknown backend 'nope'"),
+        (["pack", "{corpus}", "q", "--format", "html"], "'html' is not one of"),
+        (["search", "{corpus}", "q", "--mode", "magic"], "'magic' is not one of"),
+        (["ask", "{corpus}", "q", "--mode", "half"], "'half' is not one of"),
+        (["ask", "{corpus}", "q", "--prefer", "speed"], "'speed' is not one of"),
+    ],
+)
+def test_invalid_option_values_are_usage_errors(
+    runner: CliRunner, corpus_dir: Path, args: list[str], expected: str
+) -> None:
+    result = runner.invoke(app, [a.format(corpus=corpus_dir) for a in args])
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.stderr.split()), result.stderr

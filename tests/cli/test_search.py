@@ -64,18 +64,24 @@ def test_search_builds_index_on_first_use_and_prints_hits(tmp_path: Path) -> Non
     assert "0 added, 0 changed, 0 removed, 2 unchanged files" in again.stdout
 
 
-def test_bad_mode_and_missing_path_are_one_line_errors(tmp_path: Path) -> None:
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from docintel.cli.main import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_bad_mode_is_a_usage_error_and_missing_path_a_one_line_error(tmp_path: Path) -> None:
     root = _corpus(tmp_path / "corpus")
-    for args in (["search", str(root), "x", "--mode", "semantic"], ["search", str(tmp_path / "nope"), "x"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", "from docintel.cli.main import main; main()", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 1
-        assert proc.stderr.startswith("docintel: error: ") and "Traceback" not in proc.stderr
-        assert len(proc.stderr.strip().splitlines()) == 1
+    bad_mode = _run("search", str(root), "x", "--mode", "semantic")
+    assert bad_mode.returncode == 2 and "Traceback" not in bad_mode.stderr
+    assert "'semantic' is not one of" in " ".join(bad_mode.stderr.split())
+    missing = _run("search", str(tmp_path / "nope"), "x")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("docintel: error: ") and "Traceback" not in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
 
 
 def test_help_does_not_load_heavy_libraries() -> None:

@@ -17,8 +17,8 @@ from .sample_repo import tree, write_repo
 
 PUBLIC = {
     "Answer", "Citation", "Corpus", "CorpusHandle", "DocintelError", "Document", "Hit", "ModelProfile", "Plan",
-    "Prompt", "Reason", "Segment", "SourceSpan", "TokenEstimate", "Usage", "__version__", "get_backend",
-    "get_profile", "open",
+    "Prompt", "Reason", "Segment", "Session", "SourceSpan", "TokenEstimate", "Usage", "__version__", "get_backend",
+    "get_profile", "open", "open_backend",
 }  # fmt: skip
 
 

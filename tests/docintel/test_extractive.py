@@ -9,8 +9,9 @@ from docintel.backends.extractive import HEADING, MIN_CONFIDENCE, ExtractiveBack
 from docintel.backends.sentence_rank import Unit, answer_type, rank_units, split_units
 from docintel.context import INSUFFICIENT_MARKER
 from docintel.corpus import SourceSpan
-from docintel.pipeline import ask, build_prompt, plan_question
+from docintel.pipeline import build_prompt, plan_question
 from docintel.prompt import CitedSpan, Prompt, PromptBlock
+from docintel.session import ask
 
 
 def test_governing_law_is_quoted_and_cited_at_the_clause(qa_corpus_index: tuple[Any, Any]) -> None:

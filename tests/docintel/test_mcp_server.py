@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,14 +152,24 @@ async def test_several_roots_need_a_path(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 async def test_real_stdio_subprocess(roots: dict[str, Path], tmp_path: Path) -> None:
+    """The real `docintel mcp` over stdio; its own stderr (captured by the shell around it) carries no DEBUG or
+    INFO log lines while it indexes, searches and refuses: a client's stderr pane stays quiet."""
     exe = Path(sys.executable).parent / "docintel"
     env = {**os.environ, "DOCINTEL_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
-    params = StdioServerParameters(command=str(exe), args=["mcp", "--root", str(roots["root"])], env=env)
+    stderr = tmp_path / "server-stderr.txt"
+    command = f"exec {shlex.quote(str(exe))} mcp --root {shlex.quote(str(roots['root']))} 2>{shlex.quote(str(stderr))}"
+    params = StdioServerParameters(command="/bin/sh", args=["-c", command], env=env)
     async with Client(params) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         assert names == TOOLS
         r = await client.call_tool("search", {"query": "SELECT FROM customers WHERE name", "path": "shop-repo"})
         assert not r.is_error, r.content
         assert r.structured_content["hits"][0]["path"] == "shop/db.py"
+        question = "Which function runs ping with shell=True?"
+        r = await client.call_tool("ask", {"question": question, "path": "shop-repo"})
+        assert not r.is_error, r.content
+        assert "INSUFFICIENT_CONTEXT" not in r.structured_content["answer"]
         r = await client.call_tool("outline", {"path": "../secret"})
         assert r.is_error and "may not contain '..'" in text(r)
+    logged = stderr.read_text(encoding="utf-8")
+    assert not [line for line in logged.splitlines() if "DEBUG" in line or "INFO" in line], logged

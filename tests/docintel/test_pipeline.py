@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
-from docintel.backends import Backend
+from docintel.backends import Backend, BackendCapabilities
 from docintel.cache_state import cache_status
 from docintel.context import INSUFFICIENT_MARKER, prefix_key
 from docintel.errors import PromptTooLongError
-from docintel.pipeline import ask, pack, plan_question
+from docintel.pipeline import pack, plan_question
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import Prompt
+from docintel.session import ask
 from docintel.tokens import count_tokens
 
 from .qa_corpus import opened, write_corpus
@@ -68,6 +69,9 @@ def larger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]
 class ScriptedModel:
     """Answers like a model that follows the instructions: the marker when the retrieved passages are judged
     insufficient (``insufficient_on``), else a sentence citing the span that holds ``needle``."""
+
+    capabilities = BackendCapabilities()  # a language model that counts exactly, no prefix cache
+    notes: tuple[str, ...] = ()
 
     def __init__(
         self, profile: ModelProfile, needle: str, *, insufficient_on: str = "retrieve", too_long_on: str = ""

@@ -15,6 +15,7 @@ from docintel.audit.checklists import Checklist, load_checklist
 from docintel.audit.report import render
 from docintel.audit.runner import NONE_FOUND, run_audit
 from docintel.audit.sarif import to_sarif
+from docintel.backends import BackendCapabilities
 from docintel.profiles import get_profile
 from docintel.prompt import Prompt
 from tests.docintel.sample_repo import write_repo
@@ -24,9 +25,12 @@ class KeywordModel:
     """A stand-in model: cites every sent span holding a line with ``shell=True`` or ``execute(``; else none."""
 
     name = "fake"
+    capabilities = BackendCapabilities()
+    notes: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.profile = get_profile("claude-haiku-4-5")
+        self.model = self.profile.id
         self.prompts: list[Prompt] = []
 
     def count_tokens(self, prompt: Prompt) -> int:
