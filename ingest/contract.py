@@ -66,12 +66,36 @@ class ContractLoader:
     def load(self, rel_path: str, data: bytes, options: IngestOptions) -> Document:
         suffix = PurePosixPath(rel_path).suffix.lower()
         if suffix == ".pdf":
-            extracted = extract_pdf(rel_path, data)
+            extracted = without_page_furniture(extract_pdf(rel_path, data))
         elif suffix == ".docx":
             extracted = extract_docx(rel_path, data)
         else:
             extracted = Extracted(text=decode_utf8(rel_path, data))
         return build_document(rel_path, data, extracted, LANGUAGES.get(suffix, "text"))
+
+
+def without_page_furniture(extracted: Extracted) -> Extracted:
+    """A PDF's text without its running headers, footers and page numbers: they are the page, not the contract,
+    and would otherwise be quoted as evidence. (A plain text keeps them: its offsets are the file's.)"""
+    text, pages = extracted.text, extracted.page_starts
+    furniture = furniture_lines(text, pages)
+    if not furniture:
+        return extracted
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    bounds = [*pages[1:], len(text)]
+    for page_start, page_end in zip(pages, bounds, strict=True):
+        starts.append(offset)
+        kept, at = [], page_start
+        for line in text[page_start:page_end].split("\n"):
+            if at not in furniture:
+                kept.append(line)
+            at += len(line) + 1
+        chunk = "\n".join(kept)
+        parts.append(chunk)
+        offset += len(chunk)
+    return replace(extracted, text="".join(parts), page_starts=tuple(starts))
 
 
 def build_document(rel_path: str, data: bytes, extracted: Extracted, language: str) -> Document:
