@@ -84,9 +84,7 @@ class SymbolTable:
     def of(cls, corpus: Corpus) -> SymbolTable:
         definitions: dict[str, list[tuple[str, SourceSpan, str]]] = {}
         users: dict[str, list[str]] = {}
-        kinds: dict[str, int] = {}
         for doc in corpus.documents:
-            kinds[doc.kind] = kinds.get(doc.kind, 0) + 1
             for d in doc.definitions:
                 if d.kind == "term":
                     continue
@@ -94,8 +92,9 @@ class SymbolTable:
                     definitions.setdefault(key, []).append((d.name, d.span, d.kind))
             for name in doc.references:
                 users.setdefault(name, []).append(doc.path)
-        code = bool(kinds) and max(kinds, key=lambda k: kinds[k]) == "code"
-        return cls(definitions, users, code)
+        from docintel.routers.scope import is_code_corpus
+
+        return cls(definitions, users, is_code_corpus(d.kind for d in corpus.documents))
 
 
 _tables: dict[str, SymbolTable] = {}

@@ -77,9 +77,14 @@ def _question_acronyms(question: str) -> tuple[set[str], set[str]]:
     return written, initials - written
 
 
+CODE_SHARE = 0.25
+
+
 def is_code_corpus(kinds: Iterable[str]) -> bool:
+    """A repository: at least a quarter of its documents are code (the rest docs, templates, assets, data)."""
     counts = Counter(kinds)
-    return bool(counts) and counts.most_common(1)[0][0] == "code"
+    total = sum(counts.values())
+    return bool(total) and counts["code"] >= CODE_SHARE * total
 
 
 class IdentityIndex:
