@@ -234,3 +234,39 @@ def test_always_full_over_the_window_keeps_what_fits_in_corpus_order(tmp_path: P
     assert full_a is not None and full_a.chars == 1.0
     in_c = evidence_recall([GoldSpan("c.txt", 0, 50)], coverage)
     assert in_c is not None and in_c.chars == 0.0
+
+
+def test_always_full_over_the_window_reads_the_retrieved_documents_first(tmp_path: Path, hash_embedder: str) -> None:
+    """The fair baseline: the corpus map, then whole documents in the order retrieval ranks them for the question,
+    so the document about the question is in the prompt even when it sorts last."""
+    from dataclasses import replace
+
+    from docintel.evaluation import truncated_full
+    from docintel.index import open_corpus
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, topic in (("a.txt", "ledger"), ("b.txt", "invoice"), ("c.txt", "turbine maintenance")):
+        lines = [f"{name} line {i}: the {topic} record {i * 17} was checked by team {i % 5}." for i in range(120)]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    corpus, index = open_corpus(folder)
+    try:
+        small = replace(get_profile("claude-sonnet-4-6"), context_window=4_000, max_output_tokens=500, token_margin=1.0)
+        sent = truncated_full(corpus, "Which team checked turbine maintenance record 34?", small, index)
+    finally:
+        index.close()
+    paths = {s.path for s in sent.spans}
+    assert paths == {"c.txt"}  # c sorts last but is what the question is about; one document fits
+    assert sent.prefix_tokens + sent.suffix_tokens <= 4_000 - 500
+
+
+def test_map_reduce_calls_are_keyed_and_counted_one_by_one() -> None:
+    """Each map prompt's prefix is cached on its own (a second question reads them all) and the reduce call is paid."""
+    from docintel.evaluation import Assembled, PromptCacheModel, _split
+
+    sent = Assembled("map_reduce", (), "", 0, 0, calls=(("g1", 5_000, 100), ("g2", 6_000, 100), ("", 0, 900)))
+    cache = PromptCacheModel(1_024)
+    first = _split(cache, "router", sent)
+    second = _split(cache, "router", sent)
+    assert (first.cache_write, first.cache_read, first.uncached) == (11_000, 0, 1_100)
+    assert (second.cache_write, second.cache_read, second.uncached) == (0, 11_000, 1_100)
