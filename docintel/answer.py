@@ -68,7 +68,7 @@ class Citation:
     quote: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, **self.span.to_dict(), "quote": self.quote}
+        return {"id": self.id, "label": self.span.label(), **self.span.to_dict(), "quote": self.quote}
 
 
 @dataclass(frozen=True)
