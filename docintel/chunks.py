@@ -40,7 +40,9 @@ class Chunk:
 
 def chunk_id(path: str, start: int, end: int, text: str) -> str:
     text_hash = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
-    return hashlib.sha1(f"{path}\0{start}\0{end}\0{text_hash}".encode()).hexdigest()[:20]
+    # surrogateescape: a path that still carries an undecodable byte hashes instead of raising
+    key = f"{path}\0{start}\0{end}\0{text_hash}".encode("utf-8", "surrogateescape")
+    return hashlib.sha1(key).hexdigest()[:20]
 
 
 @dataclass

@@ -148,6 +148,7 @@ class Document:
     segments: tuple[Segment, ...] = ()
     definitions: tuple[Definition, ...] = ()
     references: tuple[str, ...] = ()  # identifier names used in the file (code), sorted, unique
+    encoding: str = "utf-8"  # how a text file was decoded ("cp1252", "utf-16-le (BOM)", ...); PDF/DOCX: "utf-8"
     reason: str | None = None  # why it is of its kind, for kinds set aside from the corpus ("word list: ...")
 
     @property

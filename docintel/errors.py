@@ -17,6 +17,13 @@ class InputError(DocintelError):
     """A missing path, unreadable or unsupported file, corrupt document."""
 
 
+class UsageError(DocintelError):
+    """The command was given something it cannot work on: an empty question, a corpus with no readable document.
+    Exit code 2, like bad command-line usage."""
+
+    exit_code = 2
+
+
 class IndexBusyError(DocintelError):
     """Another process is writing the same index."""
 

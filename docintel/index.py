@@ -460,8 +460,9 @@ def open_corpus(
     """Read the corpus at ``path``, open its index and bring it up to date (what search, ask, the API and the
     TUI call). ``progress`` reports embedding (chunks), ``load_progress`` reading (files)."""
     from docintel.ingest import load_corpus
+    from docintel.inputs import require_documents
 
-    corpus = load_corpus(path, progress=load_progress)
+    corpus = require_documents(load_corpus(path, progress=load_progress))  # before any index file is written
     index = CorpusIndex.open(Path(path), model=model)
     try:
         index.update(corpus, progress)

@@ -41,11 +41,11 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def decode_utf8(rel_path: str, data: bytes) -> str:
-    """Decode as UTF-8 without translating newlines, so offsets match the file as other tools decode it."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"invalid UTF-8 at byte {e.start}; convert {rel_path} to UTF-8 to include it") from None
+    """Decode a text file without translating newlines, so offsets match the file as other tools decode it: UTF-8,
+    else the encoding ``docintel.ingest.encoding`` detects (UTF-16, cp1252, Latin-1, ...)."""
+    from docintel.ingest.encoding import decode_text
+
+    return decode_text(rel_path, data).text
 
 
 def load_corpus(
@@ -54,6 +54,7 @@ def load_corpus(
     progress: Progress | None = None,
 ) -> Corpus:
     """Read a folder (or one file) into a Corpus. Files that cannot be read are skipped with a reason."""
+    from docintel.ingest.paths import portable_name
     from docintel.ingest.walk import walk_files
 
     options = options or IngestOptions()
@@ -62,7 +63,7 @@ def load_corpus(
         raise InputError(f"path not found: {given}")
     given = given.resolve()
     if given.is_file():
-        root, files, skipped = given.parent, [given.name], []
+        root, files, skipped = given.parent, [portable_name(given.name)], []
     elif given.is_dir():
         root = given
         files, skipped = walk_files(root, options)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from docintel.corpus import Document
 from docintel.ingest import IngestOptions
+from docintel.ingest.paths import fs_path
 
 CACHE_FILE = "ingest-cache.pickle"
 FORMAT = 1
@@ -75,7 +76,7 @@ class DocumentCache:
         if doc is None:
             return None
         try:
-            data = (root / rel).read_bytes()
+            data = fs_path(root, rel).read_bytes()
         except OSError:
             return None  # the loader reports it
         if doc.size != len(data) or doc.sha256 != hashlib.sha256(data).hexdigest():

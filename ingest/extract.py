@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docintel.errors import InputError
+from docintel.ingest.bombs import check_pdf_streams, check_zip
 from docintel.ingest.docx_numbering import DocxNumbering
 
 
@@ -41,6 +42,7 @@ def extract_pdf(rel_path: str, data: bytes) -> Extracted:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(f"encrypted PDF {rel_path}: remove the password and re-export it")
+        check_pdf_streams(rel_path, reader)  # before any stream is inflated by text extraction
         pages = [page.extract_text() or "" for page in reader.pages]
     except InputError:
         raise
@@ -71,6 +73,7 @@ def extract_docx(rel_path: str, data: bytes) -> Extracted:
         raise InputError(f"python-docx is not installed, cannot read {rel_path}: pip install python-docx") from e
     import zipfile
 
+    check_zip(rel_path, data, "DOCX")  # before python-docx inflates every part
     try:
         document = docx.Document(io.BytesIO(data))
         numbering = DocxNumbering(document)

@@ -14,11 +14,14 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 
 from docintel.corpus import Document, SkippedFile
 from docintel.errors import InputError
 from docintel.ingest import IngestOptions
+from docintel.ingest.encoding import text_encoding
+from docintel.ingest.paths import fs_path
 
 PARALLEL_MIN_FILES = 64  # below this, starting workers costs more than it saves
 CACHE_MIN_FILES = 2
@@ -28,16 +31,18 @@ MAX_WORKERS = 8
 def load_file(root: Path, rel: str, options: IngestOptions) -> Document | SkippedFile:
     """One file as a Document, or the reason it was skipped."""
     try:
-        data = (root / rel).read_bytes()
+        data = fs_path(root, rel).read_bytes()
     except OSError as e:
         return SkippedFile(rel, f"unreadable ({e.strerror or e})")
     from docintel.kinds import detect_kind
 
     kind, reason = detect_kind(rel, data)
     try:
-        return kind.load(rel, data, options, reason)
+        document = kind.load(rel, data, options, reason)
+        encoding = text_encoding(rel, data)
     except InputError as e:
         return SkippedFile(rel, str(e))
+    return document if encoding == document.encoding else replace(document, encoding=encoding)
 
 
 def _worker_count(n_files: int) -> int:

@@ -6,7 +6,10 @@ ignore file (``.docintelignore`` by default, gitignore syntax, any level) above 
 As in git, a file inside an ignored folder cannot be re-included: ignored folders are pruned, never listed, and
 reported once.
 
-Each file is opened at most once here, for an 8 KB sniff (binary, minified, generated); the loaders read it later.
+Each file is opened at most once here, for an 8 KB sniff (binary, minified, generated, Git LFS pointer); the loaders
+read it later. The walk is iterative (a stack, not recursion): any depth of folders is fine. A git submodule that is
+not checked out (an empty folder listed in ``.gitmodules``, or holding only its ``.git`` file) is reported, not
+silently empty. A name that is not valid UTF-8 is recorded in its escaped spelling (``docintel.ingest.paths``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,13 @@ import pathspec
 from docintel.corpus import SkippedFile
 from docintel.ingest import IngestOptions
 from docintel.ingest.detect import DOCUMENT_EXTENSIONS
+from docintel.ingest.encoding import utf16_byte_order
+from docintel.ingest.paths import portable_name
 
 SNIFF_BYTES = 8192
+# A Git LFS pointer is a small text file that stands for the real content (git-lfs spec v1).
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
+LFS_POINTER_MAX_BYTES = 1024
 # Version-control folders: never content, never worth a skip line.
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 LOCK_FILES = frozenset(
@@ -99,7 +107,9 @@ def content_skip_reason(name: str, size: int, head: bytes, max_bytes: int) -> st
     suffix = PurePosixPath(name.lower()).suffix
     if suffix in DOCUMENT_EXTENSIONS:  # binary containers (PDF, DOCX) that the contract loader extracts
         return f"too large ({_size(size)} > {_size(max_bytes)})" if size > max_bytes else None
-    if b"\0" in head:
+    if head.startswith(LFS_POINTER) and size <= LFS_POINTER_MAX_BYTES:
+        return "Git LFS pointer: the content is not checked out (run `git lfs pull`)"
+    if b"\0" in head and utf16_byte_order(head) is None:
         return "binary"
     if suffix not in PROSE_SUFFIXES and size > 4096:
         lines = head.count(b"\n")
@@ -125,7 +135,11 @@ def walk_files(root: Path, options: IngestOptions) -> tuple[list[str], list[Skip
     files: list[str] = []
     skipped: list[SkippedFile] = []
     rules = _enclosing_repository_rules(root)
-    _walk_dir(root, root, "", rules, options, files, skipped)
+    submodules = _submodule_paths(root)
+    stack: list[tuple[Path, str, list[_IgnoreRules]]] = [(root, "", rules)]
+    while stack:
+        folder, base, inherited = stack.pop()
+        stack.extend(reversed(_walk_dir(root, folder, base, inherited, options, submodules, files, skipped)))
     files.sort()
     skipped.sort(key=lambda s: s.path)
     return files, skipped
@@ -152,57 +166,89 @@ def _enclosing_repository_rules(root: Path) -> list[_IgnoreRules]:
     return rules
 
 
+_SUBMODULE_PATH = re.compile(r"^\s*path\s*=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _submodule_paths(root: Path) -> frozenset[str]:
+    """Folders that ``.gitmodules`` at the corpus root declares as submodules (relative POSIX paths)."""
+    try:
+        text = (root / ".gitmodules").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    return frozenset(m.group(1).strip("/") for m in _SUBMODULE_PATH.finditer(text))
+
+
+def _unfetched_submodule(folder: str, rel: str, submodules: frozenset[str]) -> bool:
+    """A submodule whose content is not checked out: listed in .gitmodules or holding a ``.git`` file, and empty."""
+    try:
+        names = [e.name for e in os.scandir(folder)]
+    except OSError:
+        return False
+    has_gitlink = ".git" in names and os.path.isfile(os.path.join(folder, ".git"))
+    if rel not in submodules and not has_gitlink:
+        return False
+    return not [n for n in names if n != ".git"]
+
+
 def _walk_dir(
     root: Path,
     folder: Path,
     base: str,
     inherited: list[_IgnoreRules],
     options: IngestOptions,
+    submodules: frozenset[str],
     files: list[str],
     skipped: list[SkippedFile],
-) -> None:
+) -> list[tuple[Path, str, list[_IgnoreRules]]]:
+    """Judge the entries of one folder; return its subfolders to walk next (in name order)."""
     rules = list(inherited)
     for ignore_name in (".gitignore", options.ignore_file):
-        found = _read_rules(folder / ignore_name, base, f"ignored by {base}{ignore_name}")
+        found = _read_rules(folder / ignore_name, base, f"ignored by {portable_name(base)}{ignore_name}")
         if found:
             rules.append(found)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as e:
-        skipped.append(SkippedFile(base.rstrip("/") or ".", f"unreadable folder ({e.strerror or e})"))
-        return
+        skipped.append(SkippedFile(portable_name(base.rstrip("/")) or ".", f"unreadable folder ({e.strerror or e})"))
+        return []
+    subfolders: list[tuple[Path, str, list[_IgnoreRules]]] = []
     for entry in entries:
         name = entry.name
         rel = base + name
+        shown = portable_name(rel)  # the spelling every later stage sees
         if name in VCS_DIRS:
             continue
         try:
             is_link = entry.is_symlink()
             is_dir = entry.is_dir()  # follows a link: a link to a folder is judged as a folder
         except OSError as e:
-            skipped.append(SkippedFile(rel, f"unreadable ({e.strerror or e})"))
+            skipped.append(SkippedFile(shown, f"unreadable ({e.strerror or e})"))
             continue
         label = _ignored_by(rules, rel, is_dir)
         if label:
-            skipped.append(SkippedFile(rel + "/" if is_dir else rel, label))
+            skipped.append(SkippedFile(shown + "/" if is_dir else shown, label))
             continue
         if is_link:
             target = Path(os.path.realpath(entry.path))
             if not target.is_relative_to(root):
-                skipped.append(SkippedFile(rel + "/" if is_dir else rel, "symlink outside the corpus"))
+                skipped.append(SkippedFile(shown + "/" if is_dir else shown, "symlink outside the corpus"))
                 continue
             if not target.exists():
-                skipped.append(SkippedFile(rel, "broken symlink"))
+                skipped.append(SkippedFile(shown, "broken symlink"))
                 continue
             if is_dir:
                 # Following it could loop or list files twice; its files are read at their own path.
-                skipped.append(SkippedFile(rel + "/", "symlink to a folder inside the corpus"))
+                skipped.append(SkippedFile(shown + "/", "symlink to a folder inside the corpus"))
                 continue
         if is_dir:
-            _walk_dir(root, Path(entry.path), rel + "/", rules, options, files, skipped)
+            if _unfetched_submodule(entry.path, rel, submodules):
+                why = "git submodule not checked out (empty): run `git submodule update --init` to include it"
+                skipped.append(SkippedFile(shown + "/", why))
+                continue
+            subfolders.append((Path(entry.path), rel + "/", rules))
             continue
         if not entry.is_file():
-            skipped.append(SkippedFile(rel, "not a regular file"))
+            skipped.append(SkippedFile(shown, "not a regular file"))
             continue
         try:
             size = entry.stat().st_size
@@ -210,9 +256,12 @@ def _walk_dir(
                 name, size, _sniff(entry.path) if size else b"", options.max_file_bytes
             )
         except OSError as e:
-            skipped.append(SkippedFile(rel, f"unreadable ({e.strerror or e})"))
+            skipped.append(SkippedFile(shown, f"unreadable ({e.strerror or e})"))
             continue
         if reason:
-            skipped.append(SkippedFile(rel, reason))
+            skipped.append(SkippedFile(shown, reason))
+        elif shown != rel and os.path.lexists(os.path.join(root, shown)):
+            skipped.append(SkippedFile(shown, "name is not UTF-8 and its escaped spelling names another file"))
         else:
-            files.append(rel)
+            files.append(shown)
+    return subfolders

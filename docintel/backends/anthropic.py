@@ -12,6 +12,9 @@ Retries: the SDK's own retries are off; 429/529/5xx are retried here with bounde
 (docintel.backends.retry), honouring ``retry-after``, as long as no text has been streamed yet. A stream that
 ends before ``message_stop`` (the SDK does not retry it) is retried once if nothing was streamed, otherwise it
 is a BackendError. "prompt is too long" becomes PromptTooLongError, so the pipeline can fall back to retrieval.
+An ``overloaded_error`` event inside a 200 stream is retried like a 529. ``timeout_s`` is a total deadline per
+request (docintel.backends.deadline), so keep-alive pings cannot hold a call open; a stream that is not the
+Messages API's (not JSON, wrong shape) is a one-line error naming the server.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.backends.deadline import DEFAULT_TIMEOUT_S, deadline_message, deadline_transport
 from docintel.backends.retry import Backoff, call_with_retries, retry_after_seconds
 from docintel.errors import BackendError, DocintelError, MissingExtraError, PromptTooLongError
 from docintel.profiles import ModelProfile, get_profile
@@ -36,6 +40,9 @@ DEFAULT_MODEL = "claude-sonnet-4-6"
 SYSTEM_ROLES = frozenset({"instructions", "corpus_map", "corpus"})
 MAX_BREAKPOINTS = 4
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+# Error events inside a 200 stream that mean "try again" (the API's overloaded_error, reported as 529 when it comes
+# before the stream starts).
+IN_BAND_RETRYABLE = frozenset({"overloaded_error", "rate_limit_error", "api_error"})
 _TOO_LONG = re.compile(r"prompt is too long: (\d+) tokens > (\d+) maximum")
 
 
@@ -92,7 +99,7 @@ class AnthropicBackend:
         base_url: str | None = None,
         cache_ttl: CacheTTL = "5m",
         max_retries: int = 3,
-        timeout_s: float = 600.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
         backoff: Backoff | None = None,
     ) -> None:
         """``model`` defaults to the profile's id (else claude-sonnet-4-6)."""
@@ -160,6 +167,8 @@ class AnthropicBackend:
                 raise BackendError(self._timeout_message()) from None
             except httpx2.HTTPError:
                 saw_stop = False  # the connection broke mid-stream: same as a stream cut short
+            except (ValueError, KeyError, AttributeError, TypeError) as e:  # not JSON, or not the events' shape
+                raise BackendError(self._garbage_message(e)) from None
             if saw_stop and message is not None:
                 break
             if streamed_chars == 0 and not cut_retried:
@@ -197,6 +206,8 @@ class AnthropicBackend:
             raise BackendError(self._timeout_message()) from None
         except anthropic.APIConnectionError as e:
             raise BackendError(self._connection_message(e)) from None
+        except (ValueError, KeyError, AttributeError, TypeError) as e:
+            raise BackendError(self._garbage_message(e)) from None
 
     # ---- helpers --------------------------------------------------------------------------------------
     def _client(self) -> Any:
@@ -208,8 +219,12 @@ class AnthropicBackend:
             key = self._api_key or os.environ.get("ANTHROPIC_API_KEY")
             if not key:
                 raise BackendError("set ANTHROPIC_API_KEY to use the anthropic backend (or choose another --backend)")
+            import httpx2
+
+            # timeout_s is a total deadline per request, not per read: keep-alive pings cannot hold a call open
+            http_client = httpx2.Client(transport=deadline_transport(httpx2, self.timeout_s), timeout=self.timeout_s)
             self._sdk_client = anthropic.Anthropic(
-                api_key=key, base_url=self._base_url, max_retries=0, timeout=self.timeout_s
+                api_key=key, base_url=self._base_url, max_retries=0, timeout=self.timeout_s, http_client=http_client
             )
         return self._sdk_client
 
@@ -253,6 +268,8 @@ class AnthropicBackend:
 
     @staticmethod
     def _retryable(e: Any) -> bool:
+        if _in_band_error(e) in IN_BAND_RETRYABLE:  # an error event after HTTP 200: retried like its status
+            return True
         should = e.response.headers.get("x-should-retry")
         if should in ("true", "false"):
             return bool(should == "true")
@@ -266,6 +283,14 @@ class AnthropicBackend:
             tokens, window = (int(too_long.group(1)), int(too_long.group(2))) if too_long else (0, 0)
             return PromptTooLongError(f"prompt is too long for {self.model}: {detail}", tokens=tokens, window=window)
         tries = f" after {retries + 1} attempts" if retries else ""
+        in_band = _in_band_error(e)
+        if in_band == "overloaded_error":
+            return BackendError(
+                f"anthropic: the API is overloaded (overloaded_error in the stream after HTTP 200){tries}; "
+                "try again later"
+            )
+        if in_band:
+            return BackendError(f"anthropic: {self._client_url()} sent an error event ({in_band}){tries}: {detail}")
         if status == 401:
             return BackendError("anthropic: authentication failed (401): check ANTHROPIC_API_KEY")
         if status == 403:
@@ -281,9 +306,26 @@ class AnthropicBackend:
         return BackendError(f"anthropic: request rejected ({status}): {detail}")
 
     def _timeout_message(self) -> str:
-        return f"anthropic: no response from {self._client_url()} within {self.timeout_s:g}s; try again"
+        return f"anthropic: {deadline_message(self.timeout_s)} from {self._client_url()}; try again or raise --timeout"
+
+    def _garbage_message(self, e: Exception) -> str:
+        detail = " ".join(str(e).split())[:120]
+        return (
+            f"anthropic: {self._client_url()} sent a response that is not the Messages API's "
+            f"({type(e).__name__}: {detail}); check --base-url"
+        )
 
     def _connection_message(self, e: Exception) -> str:
         cause = e.__cause__ or e.__context__
         reason = f" ({' '.join(str(cause).split())[:120]})" if cause else ""
         return f"cannot reach {self._client_url()}: is it up?{reason}"
+
+
+def _in_band_error(e: Any) -> str | None:
+    """The error type of an ``event: error`` sent after HTTP 200 (the SDK raises it with status 200), else None."""
+    if int(getattr(e, "status_code", 0) or 0) != 200:
+        return None
+    body = getattr(e, "body", None)
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    kind = inner.get("type") if isinstance(inner, dict) else None
+    return str(kind) if kind else "error"

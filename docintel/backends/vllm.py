@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.backends.deadline import DEFAULT_TIMEOUT_S, deadline_message, deadline_transport
 from docintel.backends.retry import Backoff, call_with_retries, retry_after_seconds
 from docintel.errors import BackendError, MissingExtraError, PromptTooLongError
 from docintel.profiles import ModelProfile, get_profile
@@ -53,7 +54,7 @@ class VLLMBackend:
         base_url: str = DEFAULT_BASE_URL,
         profile: ModelProfile | None = None,
         api_key: str = "EMPTY",
-        timeout_s: float = 600.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
         temperature: float = 0.0,
         endpoint: Literal["chat", "completions"] = "chat",
         backoff: Backoff | None = None,
@@ -71,7 +72,14 @@ class VLLMBackend:
         self.backoff = backoff or Backoff(max_retries=3, base_s=1.0, cap_s=20.0)
         # The SDK's own retries are off: connection refused must fail at once with our message, and 429/5xx retries
         # are bounded by docintel's Backoff.
-        self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
+        import httpx
+
+        self._httpx = httpx
+        # timeout_s is a total deadline per request (docintel.backends.deadline), not a per-read timeout
+        http_client = httpx.Client(transport=deadline_transport(httpx, timeout_s), timeout=timeout_s)
+        self._client = openai.OpenAI(
+            base_url=self.base_url, api_key=api_key, timeout=timeout_s, max_retries=0, http_client=http_client
+        )
         self.model, self.max_model_len = self._discover(model)
         base = profile or get_profile("vllm")
         if self.max_model_len and (base.context_window == 0 or base.context_window > self.max_model_len):
@@ -84,11 +92,18 @@ class VLLMBackend:
         """The served model (the first one when none is named) and its max_model_len, from ``/v1/models``."""
         try:
             page = self._client.models.list()
+        except self._openai.APITimeoutError:
+            raise BackendError(f"vLLM server at {self.base_url}: {deadline_message(self.timeout_s)}") from None
         except self._openai.APIConnectionError as e:
             raise self._down_error() from e
         except self._openai.APIError as e:
             raise BackendError(f"vLLM server at {self.base_url} did not list its models: {_message(e)}") from e
-        served = [(m.id, int((m.model_extra or {}).get("max_model_len") or 0)) for m in page.data]
+        except (AttributeError, TypeError, ValueError, KeyError) as e:  # HTML or plain text where JSON belongs
+            raise BackendError(self._garbage_message("GET /models", e)) from None
+        try:
+            served = [(str(m.id), int((m.model_extra or {}).get("max_model_len") or 0)) for m in page.data]
+        except (AttributeError, TypeError, ValueError, KeyError) as e:  # HTML, plain text, another API's JSON
+            raise BackendError(self._garbage_message("GET /models", e)) from None
         if not served:
             raise BackendError(f"vLLM server at {self.base_url} serves no model")
         if model is None:
@@ -98,6 +113,13 @@ class VLLMBackend:
                 return mid, window
         names = ", ".join(mid for mid, _ in served)
         raise BackendError(f"vLLM server at {self.base_url} does not serve {model!r}; it serves: {names}")
+
+    def _garbage_message(self, what: str, e: Exception) -> str:
+        detail = " ".join(str(e).split())[:120]
+        return (
+            f"the server at {self.base_url} did not answer like a vLLM (OpenAI-compatible) server ({what}: "
+            f"{type(e).__name__}: {detail}); check --base-url"
+        )
 
     def _down_error(self) -> BackendError:
         return BackendError(
@@ -137,7 +159,10 @@ class VLLMBackend:
             body.update(messages=self.messages(prompt), add_generation_prompt=True)
         else:
             body["prompt"] = prompt.text
-        return int(self._post_json("/tokenize", body)["count"])
+        answer = self._post_json("/tokenize", body)
+        if not isinstance(answer.get("count"), int):
+            raise BackendError(self._garbage_message("POST /tokenize", KeyError("no integer 'count'")))
+        return int(answer["count"])
 
     def generate(self, prompt: Prompt) -> Iterator[BackendEvent]:
         openai = self._openai
@@ -149,9 +174,7 @@ class VLLMBackend:
             )
         except openai.APIConnectionError as e:
             if isinstance(e, openai.APITimeoutError):
-                raise BackendError(
-                    f"vLLM server at {self.base_url} did not answer within {self.timeout_s:.0f} s"
-                ) from e
+                raise BackendError(f"vLLM server at {self.base_url}: {deadline_message(self.timeout_s)}") from e
             raise self._down_error() from e
         except openai.APIStatusError as e:
             raise self._status_error(e) from e
@@ -173,8 +196,16 @@ class VLLMBackend:
                         yield TextDelta(text)
                     elif ttft is None and choice.finish_reason:
                         ttft = time.monotonic() - started  # an empty answer: the first token was end-of-text
+        except openai.APITimeoutError:
+            raise BackendError(f"vLLM server at {self.base_url}: {deadline_message(self.timeout_s)}") from None
         except openai.APIError as e:
             raise BackendError(f"vLLM stream from {self.base_url} failed mid-answer: {_message(e)}") from e
+        except self._httpx.TimeoutException:
+            raise BackendError(f"vLLM server at {self.base_url}: {deadline_message(self.timeout_s)}") from None
+        except self._httpx.HTTPError as e:
+            raise BackendError(f"vLLM stream from {self.base_url} broke mid-answer ({type(e).__name__})") from None
+        except (ValueError, KeyError, AttributeError, TypeError) as e:  # not JSON, or not the chunks' shape
+            raise BackendError(self._garbage_message("the answer stream", e)) from None
         finally:
             stream.close()
         if usage is None:
@@ -233,8 +264,9 @@ class VLLMBackend:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                data: dict[str, Any] = json.loads(response.read())
-                return data
+                data = json.loads(response.read())
+        except ValueError as e:
+            raise BackendError(self._garbage_message(f"POST {path}", e)) from None
         except urllib.error.HTTPError as e:
             detail = e.read().decode("utf-8", "replace")[:300]
             if _TOO_LONG.search(detail):
@@ -242,6 +274,9 @@ class VLLMBackend:
             raise BackendError(f"vLLM server at {self.root_url}{path} answered {e.code}: {detail}") from e
         except (urllib.error.URLError, OSError) as e:
             raise self._down_error() from e
+        if not isinstance(data, dict):
+            raise BackendError(self._garbage_message(f"POST {path}", TypeError(f"a JSON {type(data).__name__}")))
+        return data
 
 
 def _message(e: Any) -> str:

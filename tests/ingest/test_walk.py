@@ -171,13 +171,13 @@ def test_size_limit_and_ignore_file_name_are_options(repo: Path) -> None:
     assert "empty.py" in files
 
 
-def test_load_corpus_reports_invalid_utf8_and_keeps_the_rest(repo: Path) -> None:
+def test_load_corpus_reads_a_latin1_file_and_says_how(repo: Path) -> None:
     corpus = load_corpus(repo)
-    reasons = {s.path: s.reason for s in corpus.skipped}
-    assert "UTF-8" in reasons["latin1.py"]
-    assert "latin1.py" in reasons["latin1.py"]  # the message says which file to convert
+    assert "latin1.py" not in {s.path for s in corpus.skipped}
+    assert corpus.document("latin1.py").text == "name = 'caf\xe9'\n"
+    assert corpus.document("latin1.py").encoding == "cp1252"  # the Latin-1 superset Windows writes
     paths = [d.path for d in corpus.documents]
-    assert "app.py" in paths and "pkg/mod.py" in paths and "latin1.py" not in paths
+    assert "app.py" in paths and "pkg/mod.py" in paths
     assert corpus.document("app_alias.py").text == (repo / "app.py").read_text()
     assert corpus.document("empty.py").segments == ()
 
