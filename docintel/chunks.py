@@ -19,6 +19,15 @@ from docintel.locators import located, segment_marks
 from docintel.tokens import count_tokens, count_tokens_batch
 
 CONTEXT_SEPARATOR = " · "
+EMBED_WINDOW_PIECES = 256  # all-MiniLM-L6-v2 (the default embedder) reads 256 word pieces, [CLS] and [SEP] included
+
+
+def window_chunk_sizes(window_pieces: int = EMBED_WINDOW_PIECES) -> tuple[int, int]:
+    """Chunk sizes (target, max) in cl100k tokens whose embedding input fits a window of ``window_pieces`` word
+    pieces. WordPiece gives ~1.2-1.4 pieces per cl100k token on code and legal prose: for 256 pieces, 200/260 leaves
+    2-3% of chunk text past the window, against 17-24% with the earlier 300/400 (benchmarks/bench_index_speed.py)."""
+    target = max(16, round(window_pieces * 0.78))
+    return target, round(target * 1.3)
 _MAX_CONTEXT_NAMES = 3
 
 
@@ -34,8 +43,14 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """What the embedding model reads: the context header, then the text."""
-        return f"{self.context}\n{self.text}"
+        """What the embedding model reads: the context header, then the text. The header names the file by its
+        base name, not by its path under the corpus root, so the same file read as part of a folder, a sub-folder
+        or alone (or a copy of it elsewhere) is the same input, and its vector comes from the shared embedding
+        cache (docintel.embed_cache). The full path stays in ``context`` for BM25 and for display."""
+        context = self.context
+        if context.startswith(self.span.path):
+            context = self.span.path.rsplit("/", 1)[-1] + context[len(self.span.path) :]
+        return f"{context}\n{self.text}"
 
 
 def chunk_id(path: str, start: int, end: int, text: str) -> str:

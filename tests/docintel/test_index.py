@@ -285,7 +285,7 @@ def small_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Dense, Normalize
 
-    base = get_embedder().model  # type: ignore[attr-defined]
+    base = get_embedder(kind="sentence-transformers").model  # type: ignore[attr-defined]
     torch.manual_seed(0)
     dense = Dense(384, 64, activation_function=torch.nn.Identity())
     model = SentenceTransformer(modules=[base[0], base[1], dense, Normalize()], device="cpu")
