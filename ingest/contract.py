@@ -486,7 +486,7 @@ def _inline_markers(state: _Numbering, line: str, line_start: int) -> list[_Mark
 def _titled(after: str) -> bool:
     """A clause heading closed by a period or colon follows the number: "Shipping Term; Title and Risk of Loss."."""
     m = re.match(r"[ \t]*([A-Z][^.:\n]{0,80}?)[.:](?:[ \t]|$)", after)
-    return bool(m) and _is_titleish(m.group(1).replace(";", " ").replace(",", " ").split())
+    return m is not None and _is_titleish(m.group(1).replace(";", " ").replace(",", " ").split())
 
 
 def _caps_run(after: str) -> str | None:
