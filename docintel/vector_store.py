@@ -75,7 +75,9 @@ class VectorStoreSpec:
         """What the index records (and compares to decide a rebuild): never a token or password."""
         if self.engine == "faiss":
             return "faiss"
-        return "milvus-lite" if self.lite else f"milvus:{self.uri}"
+        if self.lite:
+            return f"milvus-lite:{self.uri}" if self.uri else "milvus-lite"
+        return f"milvus:{self.uri}"
 
     @property
     def lite(self) -> bool:
@@ -104,6 +106,23 @@ def parse_vector_store(value: str | None = None) -> VectorStoreSpec:
         f"--vector-store {raw!r}: use faiss, milvus://HOST:PORT, milvus+https://HOST:PORT, milvus-lite or "
         "milvus-lite:///PATH.db"
     )
+
+
+def spec_from_label(label: str) -> VectorStoreSpec:
+    """The spec an index recorded (``VectorStoreSpec.label``): a later command without ``--vector-store`` keeps
+    using the store the index was built with."""
+    if label.startswith("milvus-lite"):
+        return VectorStoreSpec("milvus", label.removeprefix("milvus-lite").removeprefix(":"))
+    if label.startswith("milvus:"):
+        return VectorStoreSpec("milvus", label.removeprefix("milvus:"))
+    return VectorStoreSpec("faiss")
+
+
+def chosen_vector_store(value: str | None, recorded: str | None) -> VectorStoreSpec:
+    """``--vector-store``, else ``$DOCINTEL_VECTOR_STORE``, else what the index recorded, else FAISS."""
+    if value or os.environ.get(ENV_VECTOR_STORE) or not recorded:
+        return parse_vector_store(value)
+    return spec_from_label(recorded)
 
 
 def new_vectors(spec: VectorStoreSpec, dimension: int, *, directory: Path) -> Vectors:

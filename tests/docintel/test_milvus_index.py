@@ -13,7 +13,7 @@ import pytest
 from docintel.errors import UsageError
 from docintel.index import CorpusIndex
 from docintel.ingest import load_corpus
-from docintel.vector_store import parse_vector_store
+from docintel.vector_store import parse_vector_store, spec_from_label
 
 pytest.importorskip("pymilvus")
 
@@ -36,6 +36,9 @@ def test_vector_store_values_parse_and_bad_ones_are_usage_errors(tmp_path: Path)
     assert parse_vector_store("milvus-lite").lite
     assert parse_vector_store(f"milvus-lite://{tmp_path}/v.db").uri == str(tmp_path / "v.db")
     assert parse_vector_store("milvus://h:1").label == "milvus:http://h:1"
+    for value in ("faiss", "milvus-lite", f"milvus-lite://{tmp_path}/v.db", "milvus+https://z:443"):
+        spec = parse_vector_store(value)
+        assert spec_from_label(spec.label) == spec  # what an index records reopens the same store
     for bad in ("chroma://x", "milvus://", "milvus-lite:///tmp/x.sqlite"):
         with pytest.raises(UsageError):
             parse_vector_store(bad)
@@ -106,3 +109,10 @@ def test_vectors_of_an_uncommitted_run_are_never_returned(examples_dir: Path, tm
         assert ghost not in {vid for vid, _ in loaded.vectors.search(query_vector, 5)}
     finally:
         index.close()
+    # A later command that names no store keeps using the one the index was built with (no silent FAISS rebuild).
+    again = CorpusIndex.open(corpus_dir)
+    try:
+        assert again.vector_spec.label == "milvus-lite" and again.rebuild_reason() is None
+        assert _top(again, "which law governs this agreement", k=5) == before
+    finally:
+        again.close()
