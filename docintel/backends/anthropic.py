@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.backends import BackendCapabilities, BackendOption
 from docintel.backends.deadline import DEFAULT_TIMEOUT_S, deadline_message, deadline_transport
 from docintel.backends.retry import Backoff, call_with_retries, retry_after_seconds
 from docintel.errors import BackendError, DocintelError, MissingExtraError, PromptTooLongError
@@ -89,6 +90,20 @@ def profile_for_ttl(profile: ModelProfile, cache_ttl: CacheTTL) -> ModelProfile:
 
 class AnthropicBackend:
     name = "anthropic"
+    capabilities = BackendCapabilities(prefix_cache="explicit_breakpoints", needs="key", remote=True)
+    default_profile = DEFAULT_MODEL
+    options = (
+        BackendOption("model", help="Claude model id (default: the profile's id, else claude-sonnet-4-6)."),
+        BackendOption(
+            "api_key", env="ANTHROPIC_API_KEY", required=True, secret=True, help="API key ($ANTHROPIC_API_KEY)."
+        ),
+        BackendOption("base_url", "url", env="ANTHROPIC_BASE_URL", help="API address (default: Anthropic's)."),
+        BackendOption("cache_ttl", default="5m", choices=("5m", "1h"), help="Prompt-cache lifetime."),
+        BackendOption("max_retries", "int", default=3, help="Retries of 429/5xx before the first streamed text."),
+        BackendOption(
+            "timeout_s", "float", default=DEFAULT_TIMEOUT_S, help="Deadline in seconds per request, in total."
+        ),
+    )
 
     def __init__(
         self,

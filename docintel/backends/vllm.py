@@ -22,9 +22,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.backends import BackendCapabilities, BackendOption, is_loopback
 from docintel.backends.deadline import DEFAULT_TIMEOUT_S, deadline_message, deadline_transport
 from docintel.backends.retry import Backoff, call_with_retries, retry_after_seconds
 from docintel.errors import BackendError, MissingExtraError, PromptTooLongError
@@ -32,6 +34,8 @@ from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import Prompt
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
+# The request header that carries the corpus prefix hash, for load balancers that route by a header (docs/scaling.md).
+ROUTING_HEADER = "X-Docintel-Prefix"
 _PROMPT_TOKENS = re.compile(r"(?:contains at least|prompt \(length) (\d+)")
 _TOO_LONG = re.compile(r"maximum (?:context|model) length|longer than the maximum model length", re.I)
 
@@ -46,6 +50,20 @@ def _import_openai() -> Any:
 
 class VLLMBackend:
     name = "vllm"
+    capabilities = BackendCapabilities(prefix_cache="automatic_prefix", needs="url")
+    default_profile = "vllm"
+    options = (
+        BackendOption("model", help="Served model name (default: the server's first model)."),
+        BackendOption(
+            "base_url", "url", default=DEFAULT_BASE_URL, env="DOCINTEL_VLLM_URL", help="The vLLM server's address."
+        ),
+        BackendOption("api_key", default="EMPTY", env="VLLM_API_KEY", secret=True, help="The server's --api-key."),
+        BackendOption(
+            "timeout_s", "float", default=DEFAULT_TIMEOUT_S, help="Deadline in seconds per request, in total."
+        ),
+        BackendOption("temperature", "float", default=0.0, help="Sampling temperature."),
+        BackendOption("endpoint", default="chat", choices=("chat", "completions"), help="OpenAI route to call."),
+    )
 
     def __init__(
         self,
@@ -66,6 +84,8 @@ class VLLMBackend:
             self.base_url += "/v1"  # a bare server address: vLLM's OpenAI routes live under /v1
         # /tokenize, /health and /metrics live at the server root, beside /v1.
         self.root_url = self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
+        self.capabilities = replace(VLLMBackend.capabilities, remote=not is_loopback(self.base_url))
+        self.notes: tuple[str, ...] = ()
         self.timeout_s = timeout_s
         self.temperature = temperature
         self.endpoint = endpoint
@@ -148,6 +168,10 @@ class VLLMBackend:
             body["messages"] = self.messages(prompt)
         else:
             body["prompt"] = prompt.text
+        if prompt.prefix:
+            # Several replicas behind a load balancer share no KV cache: a stable key per corpus prefix lets the
+            # balancer send every question about one corpus to the same replica (session affinity).
+            body["extra_headers"] = {ROUTING_HEADER: prompt.prefix_hash}
         return body
 
     # --- the Backend protocol -----------------------------------------------------------------------------------
