@@ -4,53 +4,66 @@ from __future__ import annotations
 
 import os
 import tempfile
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-FORMATS = ("md", "json", "sarif")
-SEVERITY_NAMES = ("info", "low", "medium", "high", "critical")
+from docintel.cli.options import BackendOpt, BackendOptionsOpt, PathArg, ProfileOpt, backend_config, open_session
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    json = "json"
+    sarif = "sarif"
+
+
+class Severity(StrEnum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
 
 
 def audit(
-    path: Path = typer.Argument(..., help="A folder or a file."),
-    checklist: str | None = typer.Option(
-        None,
-        "--checklist",
-        help="A packaged checklist (code-security, contract-review) or a YAML file. "
-        "Default: chosen by the corpus kind.",
-    ),
-    fmt: str = typer.Option("md", "--format", help="Report format: md, json or sarif."),
-    out: Path | None = typer.Option(None, "--out", help="Write the report to this file instead of stdout."),
-    fail_on: str | None = typer.Option(
-        None,
-        "--fail-on",
-        help="Exit 3 when a finding is at or above this severity (info, low, medium, high, critical).",
-    ),
-    backend: str = typer.Option("extractive", "--backend", help="extractive (no model), anthropic, vllm, llamacpp."),
-    profile: str | None = typer.Option(
-        None, "--profile", help="Model profile for routing and pricing (e.g. claude-sonnet-4-6)."
-    ),
+    path: PathArg,
+    checklist: Annotated[
+        str | None,
+        typer.Option(
+            "--checklist",
+            help="A packaged checklist (code-security, contract-review) or a YAML file. "
+            "Default: chosen by the corpus kind.",
+        ),
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="Report format: md, json or sarif.")] = ReportFormat.md,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of stdout.")] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option("--fail-on", help="Exit 3 when a finding is at or above this severity.", case_sensitive=False),
+    ] = None,
+    backend: BackendOpt = "extractive",
+    backend_option: BackendOptionsOpt = None,
+    profile: ProfileOpt = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model name or GGUF file (= -o model=...).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Server URL (= -o base_url=...).")] = None,
 ) -> None:
     """Ask every checklist item like any question; findings carry citations. Exit 3 with --fail-on."""
-    from docintel.api import open as open_corpus
     from docintel.audit.checklists import default_checklist, load_checklist
     from docintel.audit.report import render
     from docintel.audit.runner import run_audit
     from docintel.cli.output import err_console, progress_bar
 
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of: {', '.join(FORMATS)}", param_hint="--format")
-    if fail_on is not None and fail_on.lower() not in SEVERITY_NAMES:
-        raise typer.BadParameter(f"choose one of: {', '.join(SEVERITY_NAMES)}", param_hint="--fail-on")
-    chosen = load_checklist(checklist) if checklist else None  # a bad checklist fails before indexing
+    # the backend and the checklist fail before anything is read or indexed
+    config = backend_config(backend, backend_option, profile, model=model, base_url=base_url)
+    chosen = load_checklist(checklist) if checklist else None
 
-    with progress_bar("Indexing", unit="files") as update:
-        handle = open_corpus(path, progress=update)
-    chosen = chosen or default_checklist(handle.corpus)
-    with progress_bar(f"Auditing ({chosen.name})", unit="items", delay_s=0.0) as update:
-        report = run_audit(handle, chosen, backend=backend, profile=profile, progress=update)
-    text = render(report, fmt)  # type: ignore[arg-type]
+    with open_session(path, config) as handle:
+        chosen = chosen or default_checklist(handle.corpus)
+        with progress_bar(f"Auditing ({chosen.name})", unit="items", delay_s=0.0) as update:
+            report = run_audit(handle, chosen, profile=profile, progress=update)
+    text = render(report, fmt.value)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -61,7 +74,7 @@ def audit(
         f"{report.findings} {'candidate ' if report.verdict == 'evidence_only' else ''}findings in "
         f"{len(report.items)} items (worst: {worst}) in {report.seconds:.1f} s"
     )
-    if report.fails(fail_on.lower() if fail_on else None):
+    if report.fails(fail_on.value if fail_on else None):
         raise typer.Exit(3)
 
 
