@@ -14,8 +14,9 @@ records every request (tests/docintel/backends/fake_messages_server.py):
     MCP search (the real server, in process)            (hit texts an agent receives)
 
 A secret counts as *sent* if its value appears in anything that left (request texts, pack output, MCP results,
-the audit report); a look-alike counts as *redacted* if it is in the ingested corpus but missing from the full
-route's prompt. Prints the table per kind (and family) and the totals; exits 1 if the goal is not met
+the audit report; not the answer ``ask`` prints on this machine); a look-alike counts as *redacted* if it is in
+the ingested corpus but missing from the full route's prompt. Prints the table per kind (and family), the totals,
+and a baseline measured in the same run (detect-secrets alone); exits 1 if the goal is not met
 (0 secrets sent, recall >= 95% per family, <= 1% of look-alikes redacted).
 
     .venv/bin/python benchmarks/bench_secrets.py [--keep DIR]
@@ -181,8 +182,8 @@ def build(c: Corpus) -> None:
             f'auth = f"Bearer {{token}}"\n'
             f'REQUEST_ID = "{c.ok("uuid", str(uuid.UUID(int=RNG.getrandbits(128))), f"{svc}/client.py")}"\n',
         )
-        jwt = c.secret("jwt", _jwt(), f"{svc}/fixtures/session.json")
-        c.add(f"{svc}/fixtures/session.json", json.dumps({"session": jwt, "user": f"user{n}"}, indent=2) + "\n")
+        jwt = c.secret("jwt", _jwt(), f"{svc}/auth/session.json")
+        c.add(f"{svc}/auth/session.json", json.dumps({"session": jwt, "user": f"user{n}"}, indent=2) + "\n")
 
     # one each of the rarer shapes, across files
     kinds = [
@@ -426,21 +427,23 @@ def run_channels(root: Path) -> tuple[dict[str, str], str, int]:
         env = {"ANTHROPIC_API_KEY": server.api_key, "ANTHROPIC_BASE_URL": server.base_url}
         os.environ.update(env)
         base = ["--backend", "anthropic", "--base-url", server.base_url, "--json"]
-        r = runner.invoke(app, ["ask", str(root), "Which credentials and keys does the deployment use?", *base])
+        question = "Which credentials and keys does the deployment use?"
+        r = runner.invoke(app, ["ask", str(root), question, *base, "--mode", "full"])
         _check(r, "ask (full)")
         full_prompt = "\n".join(_request_texts(server))
-        sent["ask full"] = full_prompt + r.stdout
+        sent["ask full"] = full_prompt  # what left; the answer printed here (stdout) stays on this machine
         mode = json.loads(r.stdout).get("plan", {}).get("mode") if r.stdout.strip().startswith("{") else "?"
         if mode != "full":
             print(f"warning: the first ask took the {mode} route, not full", file=sys.stderr)
         n0 = len(server.requests)
         r = runner.invoke(app, ["ask", str(root), "What is the staging password?", *base, "--budget", "3000"])
         _check(r, "ask (retrieve)")
-        sent["ask retrieve"] = "\n".join(_request_texts(server)[n0:]) + r.stdout
+        sent["ask retrieve"] = "\n".join(_request_texts(server)[n0:])
         n0 = len(server.requests)
-        r = runner.invoke(app, ["audit", str(root), "--backend", "anthropic", "--format", "json"])
+        audit = ["audit", str(root), "--checklist", "code-security", "--backend", "anthropic", "--format", "json"]
+        r = runner.invoke(app, audit)
         _check(r, "audit", ok=(0, 3))
-        sent["audit"] = "\n".join(_request_texts(server)[n0:]) + r.stdout
+        sent["audit"] = "\n".join(_request_texts(server)[n0:]) + r.stdout  # the report: uploaded, attached, pasted
         requests = len(server.requests)
     r = runner.invoke(
         app, ["pack", str(root), "Which credentials does deploy use?", "--budget", "100000", "--format", "json"]
@@ -466,9 +469,41 @@ async def _mcp_search(root: Path) -> str:
 
 def _check(result: Any, what: str, ok: tuple[int, ...] = (0,)) -> None:
     if result.exit_code not in ok:
-        raise SystemExit(f"{what} failed (exit {result.exit_code}): {result.stdout[-500:]} {result.stderr[-500:]}")
+        detail = f"{result.stdout[-500:]} {result.stderr[-500:]} {result.exception!r}"
+        raise SystemExit(f"{what} failed (exit {result.exit_code}): {detail}")
     if "Traceback" in result.stdout + result.stderr:
         raise SystemExit(f"{what} printed a traceback")
+
+
+# ----------------------------------------------------------------------------------------------------- baseline
+def detect_secrets_alone(documents: list[tuple[str, str]]) -> set[tuple[str, int]]:
+    """The baseline, measured in the same run: detect-secrets' own scan (default plugins and filters) over the
+    ingested text of every document. It flags lines; a value counts as caught when its line is flagged."""
+    from detect_secrets.core.secrets_collection import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    flagged: set[tuple[str, int]] = set()
+    with tempfile.TemporaryDirectory() as tmp, default_settings():
+        collection = SecretsCollection(root=tmp)
+        for i, (path, text) in enumerate(documents):
+            name = f"{i}_{Path(path).name}"
+            (Path(tmp) / name).write_text(text, encoding="utf-8")
+            collection.scan_file(name)
+        names = {f"{i}_{Path(path).name}": path for i, (path, _) in enumerate(documents)}
+        for filename, secrets in collection.data.items():
+            for secret in secrets:
+                flagged.add((names.get(Path(filename).name, filename), secret.line_number))
+    return flagged
+
+
+def lines_of(value: str, documents: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    out = []
+    for path, text in documents:
+        at = text.find(value)
+        while at >= 0:
+            out.append((path, text.count("\n", 0, at) + 1))
+            at = text.find(value, at + 1)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------------ report
@@ -483,7 +518,11 @@ def main() -> int:
     write_files(c)
     from docintel.ingest import load_corpus
 
-    ingested = "\n".join(d.text for d in load_corpus(root).documents)
+    documents = [(d.path, d.text) for d in load_corpus(root).documents]
+    ingested = "\n".join(text for _, text in documents)
+    t0 = time.perf_counter()
+    baseline = detect_secrets_alone(documents)
+    baseline_s = time.perf_counter() - t0
     started = time.perf_counter()
     sent, full_prompt, requests = run_channels(root)
     elapsed = time.perf_counter() - started
@@ -535,6 +574,12 @@ def main() -> int:
         r = fp_rows[kind]
         extra = f" ({r['not ingested']} not ingested)" if r["not ingested"] else ""
         print(f"| {kind} | {r['strings']}{extra} | {r['redacted']} |")
+    base_caught = sum(1 for x in c.secrets if any(ln in baseline for ln in lines_of(x.value, documents)))
+    base_fp = sum(1 for x in c.clean if any(ln in baseline for ln in lines_of(x.value, documents)))
+    print(
+        f"\nbaseline, same run: detect-secrets alone (default plugins and filters, line-level, {baseline_s:.1f} s) "
+        f"flags the lines of {base_caught} of {len(c.secrets)} secrets and of {base_fp} of {len(c.clean)} look-alikes"
+    )
     total_sent = sum(r["sent"] for r in rows.values())
     total_fp = sum(r["redacted"] for r in fp_rows.values())
     counted_clean = sum(r["strings"] - r["not ingested"] for r in fp_rows.values())

@@ -84,6 +84,8 @@ class Answer:
     calls: tuple[Usage, ...] = ()  # per-call usage when Self-Route escalated (both calls)
     notes: tuple[str, ...] = field(default=())  # e.g. "escalated to full", "3 secrets redacted"
     confidence: float | None = None  # 0..1 when the backend rates its answer (extractive); None for a model
+    # URLs in the answer to hosts the corpus never mentions, and every image: made inert in ``text`` (docintel.links)
+    suspicious_links: tuple[str, ...] = ()
 
     @property
     def cost_usd(self) -> float:
@@ -99,8 +101,9 @@ class Answer:
             "backend": self.backend,
             "model": self.model,
             "insufficient_context": self.insufficient_context,
+            "confidence": self.confidence,
+            "suspicious_links": list(self.suspicious_links),
             "invalid_citations": list(self.invalid_citations),
             "calls": [u.to_dict() for u in self.calls],
-            "confidence": self.confidence,
             "notes": list(self.notes),
         }

@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal, Protocol
 
-from docintel import symbol_search
+from docintel import spotlight, symbol_search
 from docintel.corpus import Corpus, Document, SourceSpan
 from docintel.corpus_map import build_corpus_map
 from docintel.errors import PromptTooLongError
@@ -33,7 +33,7 @@ from docintel.prompt import CitedSpan, Prompt, PromptBlock
 from docintel.tokens import count_tokens
 
 INSUFFICIENT_MARKER = "INSUFFICIENT_CONTEXT"
-LAYOUT_VERSION = "1"  # bump when the prefix layout changes: cache records of the old layout stop matching
+LAYOUT_VERSION = "2"  # bump when the prefix layout changes: cache records of the old layout stop matching
 CORPUS_MAP_TOKENS = 2000
 PASSAGE_TOKENS = 4000
 LABEL_TOKENS = 3  # "[123] " as cl100k counts it, about
@@ -178,19 +178,25 @@ def prefix_key(corpus: Corpus, paths: Sequence[str] = (), *, mode: str = "full")
 
 
 # ------------------------------------------------------------------------------------------------------- blocks
-def _corpus_block(corpus: Corpus, layout: Layout, docs: list[tuple[str, range]]) -> tuple[str, int]:
+def _corpus_block(corpus: Corpus, layout: Layout, docs: list[tuple[str, range]], mark: str) -> tuple[str, int]:
+    """Documents between boundary-marked tags, their text escaped as data (docintel.spotlight)."""
     parts: list[str] = []
     tokens = 0
     for path, indexes in docs:
         doc = corpus.document(path)
-        parts.append(f'<doc path="{path}" kind="{doc.kind}">\n')
+        parts.append(spotlight.doc_open(path, doc.kind, mark))
         for i in indexes:
             piece = layout.pieces[i]
-            parts.append(f"[{piece.id}] {_line_ended(piece.text)}")
+            parts.append(f"[{piece.id}] {_line_ended(spotlight.as_data(piece.text, mark))}")
             tokens += layout.tokens[i] + LABEL_TOKENS
-        parts.append("</doc>\n")
-        tokens += count_tokens(f'<doc path="{path}" kind="{doc.kind}">\n</doc>\n')
+        parts.append(spotlight.doc_close(mark))
+        tokens += count_tokens(spotlight.doc_open(path, doc.kind, mark) + spotlight.doc_close(mark))
     return "".join(parts), tokens
+
+
+def _head(name: str, mark: str) -> str:
+    """A layout's instructions and the data rules for this prompt's boundary (Spotlighting)."""
+    return instructions(name) + spotlight.data_rules(mark)
 
 
 def _line_ended(text: str) -> str:
@@ -221,7 +227,7 @@ def check_fits(prompt: Prompt, profile: ModelProfile, *, limit: int | None = Non
 
 
 def _passages(
-    corpus: Corpus, layout: Layout, index: Searcher | None, plan: Plan, budget: int
+    corpus: Corpus, layout: Layout, index: Searcher | None, plan: Plan, budget: int, mark: str = ""
 ) -> tuple[str, list[CitedSpan], int]:
     """The top retrieved spans, quoted again under the ids of the corpus pieces that hold them."""
     if index is None or plan.k <= 0:
@@ -245,23 +251,28 @@ def _passages(
             seen.add((piece.id, start, end))
             label = _sub_span(corpus.document(span.path), None, start, end, piece.span)
             where = f"{piece.span.path}:{piece.span.start_line}-{piece.span.end_line}"
-            parts.append(f"[{piece.id}] ({where})\n{_line_ended(text)}")
+            parts.append(f"[{piece.id}] ({where})\n{_line_ended(spotlight.as_data(text, mark))}")
             quoted.append(CitedSpan(piece.id, label, text))
             used += n
     if not parts:
         return "", [], 0
-    block = "<passages>\nThe passages most relevant to the question, quoted again:\n" + "".join(parts) + "</passages>\n"
+    block = (
+        f'<passages data="{mark}">\nThe passages most relevant to the question, quoted again:\n'
+        + "".join(parts)
+        + f'</passages data="{mark}">\n'
+    )
     return block, quoted, used + 20
 
 
 def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profile: ModelProfile) -> Prompt:
     layout = corpus_layout(corpus)
     docs = layout.of(plan.scope)
-    corpus_text, corpus_tokens = _corpus_block(corpus, layout, docs)
-    corpus_map = corpus_map_of(corpus, plan.scope)
-    head = instructions("full")
-    map_text = f"<corpus_map>\n{corpus_map}</corpus_map>\n" if corpus_map else ""
-    passages, _, passage_tokens = _passages(corpus, layout, index, plan, PASSAGE_TOKENS)
+    mark = spotlight.boundary(f"full\0{corpus.content_hash}")  # from the corpus: the prefix stays byte-stable
+    corpus_text, corpus_tokens = _corpus_block(corpus, layout, docs, mark)
+    corpus_map = spotlight.as_data(corpus_map_of(corpus, plan.scope), mark, labels=False)
+    head = _head("full", mark)
+    map_text = f'<corpus_map data="{mark}">\n{corpus_map}</corpus_map data="{mark}">\n' if corpus_map else ""
+    passages, _, passage_tokens = _passages(corpus, layout, index, plan, PASSAGE_TOKENS, mark)
     question = _question_block(plan.question)
     blocks = [
         PromptBlock("instructions", head),
@@ -313,15 +324,18 @@ def build_retrieve_prompt(
     """Retrieved spans in document order, each ``[n] path:lines`` then its text; the lowest-ranked hits are
     left out while the prompt is over ``limit`` (a caller's budget) or the window."""
     hits = symbol_search.search(corpus, index, plan.question, max(1, plan.k), list(plan.scope) or None)
-    head = instructions("retrieve")
     question = _question_block(plan.question)
     while True:
         spans = _merged_hits(corpus, hits) if hits else []
         cited = tuple(CitedSpan(str(i + 1), span, text) for i, (span, text) in enumerate(spans))
+        mark = spotlight.boundary("retrieve\0" + "\0".join(f"{c.span.path}:{c.span.start}:{c.text}" for c in cited))
+        head = _head("retrieve", mark)
         parts = [
-            f"[{c.id}] {c.span.label()}\n{c.text if c.text.endswith(chr(10)) else c.text + chr(10)}" for c in cited
+            f"{spotlight.doc_open(c.span.path, 'passage', mark)}[{c.id}] {c.span.label()}\n"
+            f"{_line_ended(spotlight.as_data(c.text, mark))}{spotlight.doc_close(mark)}"
+            for c in cited
         ]
-        body = "<passages>\n" + "".join(parts) + "</passages>\n" if parts else "<passages>\n(none found)\n</passages>\n"
+        body = f'<passages data="{mark}">\n' + ("".join(parts) or "(none found)\n") + f'</passages data="{mark}">\n'
         blocks = (
             PromptBlock("instructions", head),
             PromptBlock("passages", body),
@@ -365,11 +379,12 @@ def map_groups(corpus: Corpus, plan: Plan, profile: ModelProfile) -> list[list[t
 
 def build_map_prompts(corpus: Corpus, plan: Plan, profile: ModelProfile) -> list[Prompt]:
     layout = corpus_layout(corpus)
-    head = instructions("map")
     question = _question_block(plan.question)
     prompts = []
-    for group in map_groups(corpus, plan, profile):
-        corpus_text, corpus_tokens = _corpus_block(corpus, layout, group)
+    for n, group in enumerate(map_groups(corpus, plan, profile)):
+        mark = spotlight.boundary(f"map\0{n}\0{corpus.content_hash}")
+        head = _head("map", mark)
+        corpus_text, corpus_tokens = _corpus_block(corpus, layout, group, mark)
         blocks = (
             PromptBlock("instructions", head),
             PromptBlock("corpus", f"<corpus>\n{corpus_text}</corpus>\n", cache_breakpoint=True),
@@ -387,8 +402,13 @@ def build_reduce_prompt(
     question: str, findings: Sequence[tuple[str, Sequence[CitedSpan]]], profile: ModelProfile
 ) -> Prompt:
     """The reduce step: the findings of every map call (text and the spans it cited), then the question."""
-    head = instructions("reduce")
-    parts = [f'<findings part="{i + 1}">\n{text.strip()}\n</findings>\n' for i, (text, _) in enumerate(findings)]
+    mark = spotlight.boundary("reduce\0" + "\0".join(text for text, _ in findings))
+    head = _head("reduce", mark)
+    parts = [
+        f'<findings part="{i + 1}" data="{mark}">\n{spotlight.as_data(text.strip(), mark, labels=False)}\n'
+        f'</findings data="{mark}">\n'
+        for i, (text, _) in enumerate(findings)
+    ]
     body = "".join(parts)
     cited: dict[str, CitedSpan] = {}
     for _, spans in findings:

@@ -55,7 +55,9 @@ _KIND_NAMES = {
 }
 # Public IPs are not credentials, and redacting them would mangle docs and logs. PrivateKeyDetector only flags
 # the "BEGIN ... PRIVATE KEY" marker; our whole-block patterns (secret_rules) replace it with the key itself.
-_SKIPPED_PLUGINS = {"IPPublicDetector", "PrivateKeyDetector"}
+# BasicAuthDetector yields only the password and falls back to the whole match for short ones (``://user:pass@``),
+# which would then be replaced everywhere: our URL rule (secret_rules.URL_CREDENTIALS) judges the password instead.
+_SKIPPED_PLUGINS = {"IPPublicDetector", "PrivateKeyDetector", "BasicAuthDetector"}
 # Keyword-style secrets in these files may be unquoted (``password: hunter22``): scan them as config files.
 _CONFIG_SUFFIXES = (".env", ".cfg", ".conf", ".cnf", ".ini", ".properties", ".toml", ".yaml", ".yml")
 
@@ -241,6 +243,11 @@ def find_secrets(text: str, path: str = "") -> list[_Hit]:
         return list(_find_secrets_cached(text, _keyword_filename(path), digest_file))
     except ScannerError:
         raise
+    except ImportError as e:
+        raise ScannerError(
+            f"the secret scanner cannot run ({e}); nothing was sent: reinstall docintel (detect-secrets), or set "
+            "DOCINTEL_REDACT=never / pass --no-redact to send the text unredacted"
+        ) from None
     except Exception as e:  # a scanner bug must not let a prompt out unscanned
         raise ScannerError(
             f"the secret scanner failed on {path or 'the prompt'} ({type(e).__name__}: {e}); nothing was sent"

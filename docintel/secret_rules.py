@@ -194,18 +194,37 @@ def prose_value_ok(value: str) -> bool:
     return credential_like(v) and has_alpha and (has_digit or any(not c.isalnum() for c in v)) and len(v) >= 8
 
 
+_URL_PLACEHOLDERS = (
+    frozenset(["pass", "pw", "pwd", "passwd", "secret", "test", "user", "pass%20pass"]) | PLACEHOLDER_WORDS
+)
+
+
 def url_password_ok(user: str, password: str) -> bool:
+    """A URL's password is a secret unless it is a documentation placeholder (``user:pass@host``), a template,
+    a mask or a port number (``http://host:8080@...``)."""
     p = password
-    if p.lower() in PLACEHOLDER_WORDS or _TEMPLATED.search(p) or set(p) <= {"*", "x", "X"} or p.isdigit():
-        return False  # ``http://host:8080@...`` is not a password; ``:****@`` is a mask
-    return len(p) >= 3 and not (user.lower() in ("user", "username") and p.lower() in ("pass", "pw"))
+    if p.lower() in _URL_PLACEHOLDERS or _TEMPLATED.search(p) or set(p) <= {"*", "x", "X"} or p.isdigit():
+        return False
+    return len(p) >= 3
+
+
+def basic_auth_ok(encoded: str) -> bool:
+    """``Authorization: Basic <base64>`` is a secret unless it decodes to a placeholder pair (``user:pass``)."""
+    import base64
+    import binascii
+
+    try:
+        user, _, password = base64.b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return True
+    return url_password_ok(user, password)
 
 
 def rule_hits(text: str) -> Iterator[tuple[int, int, str, bool]]:
     """(start, end, kind, anchored) for our rules. Anchored hits are secrets only where found."""
     for kind, pattern, group in TOKEN_PATTERNS:
         for m in pattern.finditer(text):
-            if m.group(group):
+            if m.group(group) and (kind != "basic-auth-header" or basic_auth_ok(m.group(group))):
                 yield m.start(group), m.end(group), kind, False
     for m in URL_CREDENTIALS.finditer(text):
         user, password = m.group(1), m.group(2)

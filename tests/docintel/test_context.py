@@ -86,7 +86,7 @@ def test_passages_quote_retrieved_spans_again_under_the_same_ids(qa: tuple[Any, 
     for cid, where in quoted:
         assert where.startswith(by_id[cid].span.path + ":")
     assert passages.count("State of Delaware") >= 1
-    assert prompt.text.index("<passages>") > prompt.text.index("</corpus>")
+    assert prompt.text.index("<passages") > prompt.text.index("</corpus>")
 
 
 def test_retrieve_prompt_lists_spans_in_document_order_with_locations(qa: tuple[Any, Any]) -> None:
@@ -96,7 +96,7 @@ def test_retrieve_prompt_lists_spans_in_document_order_with_locations(qa: tuple[
     )
     prompt = build_prompt(corpus, index, plan, profile=SONNET)
     assert [b.role for b in prompt.blocks] == ["instructions", "passages", "question"]
-    assert INSUFFICIENT_MARKER in prompt.blocks[0].text and instructions("retrieve") == prompt.blocks[0].text
+    assert INSUFFICIENT_MARKER in prompt.blocks[0].text and prompt.blocks[0].text.startswith(instructions("retrieve"))
     order = {d.path: i for i, d in enumerate(corpus.documents)}
     keys = [(order[c.span.path], c.span.start) for c in prompt.citations]
     assert keys == sorted(keys)

@@ -91,6 +91,10 @@ UUID = str(uuid.UUID(int=RNG.getrandbits(128)))
         ("sow.txt", "The password is required to have at least 12 characters.\n"),
         ("sow.txt", "The production password is stored in the customer vault.\n"),
         ("client.py", 'token = os.environ["API_TOKEN"]\nauth = f"Bearer {token}"\n'),
+        # documentation placeholders in URLs and Basic headers (seen in the requests repository's docs and tests)
+        ("docs/advanced.rst", 'proxies = {"http": "http://user:pass@10.10.1.10:3128/"}\nThe password value is set.\n'),
+        ("tests/test_proxy.py", 'assert headers == {"Proxy-Authorization": "Basic dXNlcjpwYXNz"}\n'),
+        ("docs/auth.rst", "HTTPBasicAuth('fake@example.com', 'not_a_real_password')\n"),
     ],
 )
 def test_listed_look_alikes_are_left_alone(path: str, text: str) -> None:
