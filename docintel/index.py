@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from docintel.lexical import LexicalIndex
-    from docintel.vector_index import VectorIndex
+    from docintel.vector_store import Vectors, VectorStoreSpec
 
 Progress = Callable[[int, int, str], None]  # (chunks embedded, chunks to embed, current path)
 SearchMode = Literal["fused", "vector", "lexical"]
@@ -76,7 +76,7 @@ class _Loaded:
     """The in-memory view of one committed generation."""
 
     generation: int
-    vectors: VectorIndex | None
+    vectors: Vectors | None
     lexical: LexicalIndex | None
     vids: np.ndarray  # lexical row -> vector id (chunks in (path, start) order)
     paths: list[str]  # lexical row -> document path
@@ -93,8 +93,17 @@ class CorpusIndex:
         target_tokens: int = 300,
         max_tokens: int = 400,
         hnsw_threshold: int | None = None,
+        vector_store: str | VectorStoreSpec | None = None,
     ) -> None:
         from docintel.vector_index import HNSW_THRESHOLD
+        from docintel.vector_store import VectorStoreSpec, chosen_vector_store
+
+        # Where the vectors live: FAISS files (default) or Milvus (--vector-store, $DOCINTEL_VECTOR_STORE, else
+        # the store this index was built with).
+        if isinstance(vector_store, VectorStoreSpec):
+            self.vector_spec = vector_store
+        else:
+            self.vector_spec = chosen_vector_store(vector_store, store.meta().get("vector_store"))
 
         self.root = root
         self.store = store
@@ -135,6 +144,8 @@ class CorpusIndex:
             return "the embedding input changed (chunk headers name files by base name)"
         if meta.get("model") != self.embedder.model_id:
             return f"the index was built with embedding model {meta.get('model')!r}, now {self.embedder.model_id!r}"
+        if meta.get("vector_store", "faiss") != self.vector_spec.label:
+            return f"the vectors were kept in {meta.get('vector_store', 'faiss')}, now in {self.vector_spec.label}"
         return None
 
     # -- update --------------------------------------------------------------------------------------------
@@ -191,7 +202,8 @@ class CorpusIndex:
         import numpy as np
 
         from docintel.lexical import LexicalIndex
-        from docintel.vector_index import VectorIndex, kind_for
+        from docintel.vector_index import kind_for
+        from docintel.vector_store import load_vectors, new_vectors
 
         store = self.store
         meta = store.meta()
@@ -264,9 +276,15 @@ class CorpusIndex:
 
         # Vectors: the previous generation's file, edited; or a fresh index for a rebuild.
         if rebuild or generation == 0 or not store.vector_path(generation).exists():
-            vectors = VectorIndex(dimension, "flat")
+            vectors = new_vectors(self.vector_spec, dimension, directory=store.directory)
         else:
-            vectors = VectorIndex.load(store.vector_path(generation), meta.get("vector_kind", "flat"))
+            vectors = load_vectors(
+                self.vector_spec,
+                store.vector_path(generation),
+                meta.get("vector_kind", "flat"),
+                directory=store.directory,
+                dimension=dimension,
+            )
         vectors.remove(np.asarray(removed_vids, dtype=np.int64))
         vectors.add(np.asarray([v for v, _ in to_embed], dtype=np.int64), vectors_new)
         wanted_kind = kind_for(len(vectors), self.hnsw_threshold)
@@ -301,6 +319,7 @@ class CorpusIndex:
                 "embed_input": EMBED_INPUT_VERSION,
                 "dimension": str(dimension),
                 "vector_kind": vectors.kind,
+                "vector_store": self.vector_spec.label,
                 "next_vid": str(next_vid),
                 "root": str(self.root),
             },
@@ -310,6 +329,7 @@ class CorpusIndex:
             files=files,
             clear=rebuild is not None,
         )
+        vectors.committed()
         store.remove_stale_files(keep={new_generation, generation})
         return self._report(
             corpus,
@@ -328,7 +348,7 @@ class CorpusIndex:
         import numpy as np
 
         from docintel.lexical import LexicalIndex
-        from docintel.vector_index import VectorIndex
+        from docintel.vector_store import load_vectors
 
         with self._load_lock:
             with self.store.snapshot() as db:
@@ -342,7 +362,13 @@ class CorpusIndex:
                 return self._loaded
             pool = _pool_mask([r[1] for r in rows], self.store.files_by_kind())
             try:
-                vectors = VectorIndex.load(self.store.vector_path(generation), meta.get("vector_kind", "flat"))
+                vectors = load_vectors(
+                    self.vector_spec,
+                    self.store.vector_path(generation),
+                    meta.get("vector_kind", "flat"),
+                    directory=self.store.directory,
+                    dimension=int(meta.get("dimension", "0") or 0),
+                )
                 lexical = LexicalIndex.load(self.store.lexical_path(generation))
                 vids = np.load(self.store.lexical_path(generation) / "vids.npy")
             except (OSError, RuntimeError) as e:
@@ -353,6 +379,7 @@ class CorpusIndex:
                 raise DocintelError(
                     f"the index in {self.directory} is inconsistent; delete that folder and index again"
                 )
+            vectors.restrict_to(vids)  # a shared store (Milvus) may hold ids of a run not yet committed
             self._loaded = _Loaded(generation, vectors, lexical, vids, [r[1] for r in rows], pool)
             return self._loaded
 

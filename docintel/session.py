@@ -436,8 +436,13 @@ def open(
     progress: Progress | None = None,
     load_progress: Progress | None = None,
     embed_model: str | None = None,
+    vector_store: str | None = None,
+    ray_address: str | None = None,
 ) -> Session:
     """Read ``path`` (a folder or one file) and build or update its index under ``$DOCINTEL_HOME``.
+
+    ``vector_store`` keeps the vectors in FAISS files (default) or Milvus (docintel.vector_store); ``ray_address``
+    embeds new chunks on a Ray cluster (docintel.ray_embedder) instead of this machine's cores.
 
     The backend configuration is checked first (a missing key or model file fails in well under a second,
     before anything is read). ``load_progress(done, total, current_path)`` is called while files are read,
@@ -454,7 +459,11 @@ def open(
     resolved = given.resolve()
     stamp = fingerprint(resolved)
     corpus = require_documents(load_corpus(resolved, progress=load_progress))  # before any index file is written
-    index = CorpusIndex.open(resolved, model=embed_model)
+    index = CorpusIndex.open(resolved, model=embed_model, vector_store=vector_store)
+    if ray_address:
+        from docintel.ray_embedder import RayEmbedder
+
+        index.embedder = RayEmbedder(index.embedder, ray_address, model=embed_model)
     try:
         report = index.update(corpus, progress)
     except BaseException:

@@ -27,15 +27,35 @@ EmbedModelOpt = Annotated[
 ]
 
 
+VectorStoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vector-store",
+        help="Where vectors live: faiss (default), milvus://HOST:PORT, milvus+https://HOST:PORT, milvus-lite or "
+        "milvus-lite:///PATH.db (default: $DOCINTEL_VECTOR_STORE, else what the index already uses).",
+    ),
+]
+
+
 def index(
     path: PathArg,
     model: EmbedModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the update report as JSON to stdout.")] = False,
+    vector_store: VectorStoreOpt = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Embed new chunks on a Ray cluster with Ray Data: auto ($RAY_ADDRESS), HOST:PORT, ray://HOST:10001, "
+            "or local (start one here).",
+        ),
+    ] = None,
 ) -> None:
     """Build or update the search index of a corpus (only changed files are re-embedded)."""
     from docintel.cli.output import out_console, print_json
 
-    with open_session(path, embed_model=model) as session:
+    with open_session(path, embed_model=model, vector_store=vector_store, ray_address=ray) as session:
         report = session.report
         assert report is not None  # a Session opened from a path always has its update report
         data: dict[str, Any] = {**report.to_dict(), "directory": str(session.index.directory)}
@@ -81,6 +101,7 @@ def search(
     ] = SearchModeChoice.fused,
     model: EmbedModelOpt = None,
     as_json: JsonOpt = False,
+    vector_store: VectorStoreOpt = None,
     include_data: Annotated[
         bool,
         typer.Option(
@@ -92,7 +113,7 @@ def search(
     needed)."""
     from docintel.cli.output import out_console, print_json
 
-    with open_session(path, embed_model=model) as session:
+    with open_session(path, embed_model=model, vector_store=vector_store) as session:
         started = time.monotonic()
         hits = session.search(query, k, mode=mode.value, include_data=include_data)
         seconds = time.monotonic() - started

@@ -112,7 +112,12 @@ def backend_config(
 
 @contextmanager
 def open_session(
-    path: Path, config: BackendConfig | None = None, *, embed_model: str | None = None
+    path: Path,
+    config: BackendConfig | None = None,
+    *,
+    embed_model: str | None = None,
+    vector_store: str | None = None,
+    ray_address: str | None = None,
 ) -> Iterator[Session]:
     """Open ``path`` as a Session with progress bars on stderr (reading files, then embedding chunks)."""
     from docintel import session
@@ -130,7 +135,13 @@ def open_session(
             bars[0](done, total, current)
 
         opened = session.open(
-            path, backend=config or session.BackendConfig(), load_progress=read, progress=embed, embed_model=embed_model
+            path,
+            backend=config or session.BackendConfig(),
+            load_progress=read,
+            progress=embed,
+            embed_model=embed_model,
+            vector_store=vector_store,
+            ray_address=ray_address,
         )
     try:
         if opened.report is not None and opened.report.message:

@@ -36,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         owner = self.server.owner
         owner.requests.append((method, path))
+        owner.headers.append({k.lower(): v for k, v in self.headers.items()})
         route = owner.routes.get((method, path))
         if route is None:
             self.send_json(404, {"error": {"message": f"no route {method} {path}"}})
@@ -93,6 +94,7 @@ class _Server(ThreadingHTTPServer):
 class MisbehavingServer:
     routes: dict[tuple[str, str], Route] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)  # per request, names lower-cased
     stop_event: threading.Event = field(default_factory=threading.Event)
 
     def __enter__(self) -> MisbehavingServer:
