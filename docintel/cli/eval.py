@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from docintel.cli.options import BackendOptionsOpt, check_backend
 from docintel.errors import InputError
 
 DEFAULT_PROFILE = "claude-sonnet-4-6"
@@ -36,15 +37,16 @@ def _parse_strategies(text: str) -> list[Any]:
     return [s for s in STRATEGIES if s in chosen]
 
 
-def _backend(name: str | None, profile: Any) -> Any:
+def _backend(name: str | None, profile: Any, pairs: list[str] | None = None) -> Any:
+    """The backend to answer with, configured from its schema (``--backend-option``) and validated before any
+    corpus is read; None when answers are not scored."""
     if not name:
         return None
-    from docintel.backends import get_backend
+    from docintel.backends import open_backend
+    from docintel.cli.options import backend_config
 
-    try:
-        return get_backend(name, profile=profile)
-    except TypeError:
-        return get_backend(name)
+    config = backend_config(name, pairs)
+    return open_backend(config.name, config.options, profile=profile)
 
 
 @eval_app.callback()
@@ -62,8 +64,9 @@ def eval_cases(
     ),
     strategies: str = typer.Option("router,full,retrieve", "--strategies", help="Comma-separated strategies."),
     backend: str | None = typer.Option(
-        None, "--backend", help="Also generate answers with this backend and score them."
+        None, "--backend", callback=check_backend, help="Also generate answers with this backend and score them."
     ),
+    backend_option: BackendOptionsOpt = None,
     details: bool = typer.Option(False, "--details", help="With --json: include one row per case and strategy."),
 ) -> None:
     """Run the cases of FILE under the router, always-full and always-retrieve; report recall, tokens and cost."""
@@ -91,7 +94,7 @@ def eval_cases(
             corpora_dir,
             model,
             strategies=chosen,
-            backend=_backend(backend, model),
+            backend=_backend(backend, model, backend_option),
             open_progress=open_progress,
             case_progress=update,
         )
@@ -151,7 +154,10 @@ def eval_niah(
     out: Path = typer.Option(Path("heatmap.png"), "--out", help="Where to write the heatmap PNG."),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", help="Model profile for window and prices."),
     strategy: str = typer.Option("router", "--strategy", help="router, full or retrieve."),
-    backend: str | None = typer.Option(None, "--backend", help="Also answer with this backend and score answers."),
+    backend: str | None = typer.Option(
+        None, "--backend", callback=check_backend, help="Also answer with this backend and score answers."
+    ),
+    backend_option: BackendOptionsOpt = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
 ) -> None:
     """Needle in a haystack: depth × length heatmap of whether the needle reaches the prompt (and the answer)."""
@@ -169,7 +175,7 @@ def eval_niah(
             lengths=parse_lengths(lengths),
             depths=parse_depths(depths),
             strategy=chosen,
-            backend=_backend(backend, model),
+            backend=_backend(backend, model, backend_option),
             progress=update,
         )
     draw_heatmap(results, out, title=f"{haystack.name} · {model.id} · {chosen}")

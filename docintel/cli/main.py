@@ -15,6 +15,7 @@ from docintel.errors import DocintelError
 COMMAND_MODULES = [
     "docintel.cli.stats",
     "docintel.cli.ask",
+    "docintel.cli.backends",
     "docintel.cli.eval",
     "docintel.cli.audit",
     "docintel.cli.mcp",

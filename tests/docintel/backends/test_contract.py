@@ -169,3 +169,18 @@ def test_plan_builds_no_backend(corpus_dir: Path, tmp_path: Path, monkeypatch: p
             session.ask("Which law governs this agreement?", backend="llamacpp")
         with pytest.raises(DocintelError, match="unknown backend"):
             session.configure(BackendConfig("nope"))
+
+
+def test_backends_command_lists_capabilities_and_options() -> None:
+    from typer.testing import CliRunner
+
+    from docintel.cli.main import app
+
+    result = CliRunner().invoke(app, ["backends", "--json"])
+    assert result.exit_code == 0, result.stderr
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert set(rows) >= {"extractive", "anthropic", "vllm", "llamacpp"}
+    assert rows["extractive"]["capabilities"]["generative"] is False and rows["extractive"]["options"] == []
+    key = next(o for o in rows["anthropic"]["options"] if o["name"] == "api_key")
+    assert key["env"] == "ANTHROPIC_API_KEY" and key["required"] and key["default"] is None
+    assert {o["name"] for o in rows["llamacpp"]["options"]} >= {"model", "n_ctx"}
