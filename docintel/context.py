@@ -21,7 +21,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal, Protocol
 
-from docintel import spotlight, symbol_search
+from docintel import budget, spotlight, symbol_search
+from docintel.budget import CORPUS_MAP_TOKENS, LABEL_TOKENS, PASSAGE_TOKENS
 from docintel.corpus import Corpus, Document, SourceSpan
 from docintel.corpus_map import build_corpus_map
 from docintel.errors import PromptTooLongError
@@ -34,9 +35,6 @@ from docintel.tokens import count_tokens
 
 INSUFFICIENT_MARKER = "INSUFFICIENT_CONTEXT"
 LAYOUT_VERSION = "2"  # bump when the prefix layout changes: cache records of the old layout stop matching
-CORPUS_MAP_TOKENS = 2000
-PASSAGE_TOKENS = 4000
-LABEL_TOKENS = 3  # "[123] " as cl100k counts it, about
 
 
 class Searcher(Protocol):
@@ -207,16 +205,12 @@ def _question_block(question: str) -> str:
     return f"<question>\n{question.strip()}\n</question>\n"
 
 
-def _window(profile: ModelProfile) -> int:
-    return profile.context_window or profile.effective_window
-
-
 def check_fits(prompt: Prompt, profile: ModelProfile, *, limit: int | None = None) -> None:
     """Raise PromptTooLongError unless ``prompt`` (x margin) plus the answer reserve fits the window/limit."""
-    window = _window(profile) if limit is None else min(limit, _window(profile))
-    needed = math.ceil(prompt.estimated_tokens * profile.token_margin)
+    window = budget.ceiling(profile, limit)
+    needed = budget.needed(prompt.estimated_tokens, profile, reserve=False)
     reserve = profile.max_output_tokens if limit is None else 0
-    if needed + reserve > window:
+    if not budget.fits(prompt.estimated_tokens, profile, limit=limit, reserve=limit is None):
         raise PromptTooLongError(
             f"the {prompt.mode} prompt needs about {needed:,} tokens (x{profile.token_margin} margin) plus "
             f"{reserve:,} for the answer, over the {window:,}-token {'limit' if limit else 'window'} of "
@@ -356,10 +350,8 @@ def build_retrieve_prompt(
 
 def map_groups(corpus: Corpus, plan: Plan, profile: ModelProfile) -> list[list[tuple[str, range]]]:
     """Documents (split by pieces where one is too big) packed in order into groups that fit the window."""
-    from docintel.routers.heuristic import group_token_limit
-
     layout = corpus_layout(corpus)
-    limit = group_token_limit(profile)
+    limit = budget.group_token_limit(profile)
     groups: list[list[tuple[str, range]]] = [[]]
     used = 0
     for path, indexes in layout.of(plan.scope):
