@@ -21,9 +21,13 @@ sys.path.insert(0, str(Path(__file__).parent / "backends"))  # the fake server a
 from fake_messages_server import FakeMessagesServer
 from test_anthropic import MODEL, _module_text, make_prompt, run
 
+from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.backends import REGISTRY, BackendCapabilities, BackendOption, open_backend
 from docintel.backends.anthropic import AnthropicBackend
 from docintel.backends.retry import Backoff
-from docintel.egress import RedactingBackend, wrap_backend
+from docintel.egress import RedactingBackend, guard_text, resolve_policy, wrap_backend
+from docintel.profiles import ModelProfile, get_profile
+from docintel.prompt import Prompt
 
 
 @pytest.fixture()
@@ -173,3 +177,68 @@ def test_pipeline_full_pass_over_a_real_corpus_is_redacted_cached_and_cited(
     assert [c.id for c in first.citations] == ["1", "2"]
     for c in first.citations:
         assert c.quote.strip() == corpus.document(c.span.path).text[c.span.start : c.span.end].strip()
+
+
+# ---- policy per destination, through the backend factory ---------------------------------------------------
+class RecordingBackend:
+    """A deterministic backend at the model boundary that records the prompt text it was handed."""
+
+    name = "recording"
+    capabilities = BackendCapabilities()
+    options = (BackendOption("remote", "bool", default=False, help="Pretend to be a server off loopback."),)
+    default_profile = "extractive"
+    model = "recorder"
+    notes: tuple[str, ...] = ()
+
+    def __init__(self, remote: bool = False, profile: ModelProfile | None = None) -> None:
+        self.capabilities = BackendCapabilities(remote=remote)
+        self.profile = profile or get_profile("extractive")
+        self.sent: list[str] = []
+
+    def generate(self, prompt: Prompt) -> Iterator[BackendEvent]:
+        self.sent.append(prompt.text)
+        yield TextDelta("ok")
+        yield UsageEvent(Usage())
+
+    def count_tokens(self, prompt: Prompt) -> int:
+        return len(prompt.text)
+
+
+@pytest.mark.parametrize(
+    ("setting", "remote", "redact", "redacted"),
+    [
+        (None, True, None, True),  # default "remote": a server off loopback gets redacted text
+        (None, False, None, False),  # ... a local engine the text as it is
+        ("always", False, None, True),  # DOCINTEL_REDACT=always: local engines too (vllm used to get nothing redacted)
+        ("never", True, None, False),
+        ("always", False, False, False),  # --no-redact / -o redact=false wins
+        ("never", False, "true", True),  # -o redact=true wins, given as text
+    ],
+)
+def test_the_factory_wraps_every_backend_with_the_policy_of_its_destination(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None, remote: bool, redact: object, redacted: bool
+) -> None:
+    if setting is None:
+        monkeypatch.delenv("DOCINTEL_REDACT", raising=False)
+    else:
+        monkeypatch.setenv("DOCINTEL_REDACT", setting)
+    monkeypatch.setitem(REGISTRY, "recording", f"{__name__}:RecordingBackend")
+    options: dict[str, object] = {"remote": remote}
+    if redact is not None:
+        options["redact"] = redact
+    backend = open_backend("recording", options)
+    assert isinstance(backend, RedactingBackend) and isinstance(backend.inner, RecordingBackend)
+    s = _secrets()
+    list(backend.generate(make_prompt(_secret_corpus(s, {"a.py": "x = 1\n"}), "q?")))
+    sent = backend.inner.sent[0]
+    assert (s["aws"] not in sent and s["password"] not in sent) is redacted
+    assert ("[REDACTED:aws-access-key]" in sent) is redacted
+
+
+def test_resolve_policy_and_guard_text() -> None:
+    assert resolve_policy(no_redact=True) == "never"
+    s = _secrets()
+    assert s["aws"] not in guard_text(f'KEY = "{s["aws"]}"\n') and "[REDACTED:aws-access-key]" in guard_text(
+        f'KEY = "{s["aws"]}"\n'
+    )
+    assert guard_text(f'KEY = "{s["aws"]}"\n', redact=False) == f'KEY = "{s["aws"]}"\n'
