@@ -60,6 +60,11 @@ class RouteOut(BaseModel):
     reason_codes: list[str] = Field(description="why this route, for programs")
     fallback: str | None = Field(default=None, description="route to escalate to if the context is insufficient")
     profile: str = Field(description="model profile the route was planned for")
+    scope: list[str] = Field(default_factory=list, description="the documents the question names (read whole)")
+    candidates: list[str] = Field(
+        default_factory=list,
+        description="documents the question fits about equally when it names none: name one to narrow it",
+    )
 
 
 class TokensOut(BaseModel):
@@ -164,6 +169,8 @@ def _route(plan: Plan) -> RouteOut:
         reason_codes=[r.code for r in plan.reasons],
         fallback=plan.fallback,
         profile=plan.profile,
+        scope=list(plan.scope),
+        candidates=list(plan.candidates),
     )
 
 

@@ -173,3 +173,23 @@ async def test_real_stdio_subprocess(roots: dict[str, Path], tmp_path: Path) -> 
         assert r.is_error and "may not contain '..'" in text(r)
     logged = stderr.read_text(encoding="utf-8")
     assert not [line for line in logged.splitlines() if "DEBUG" in line or "INFO" in line], logged
+
+
+def test_route_lists_the_named_scope_and_the_ambiguous_candidates() -> None:
+    from docintel.mcp_server import _route
+    from docintel.plan import Plan, Reason, TokenEstimate
+
+    reason = Reason("ambiguous_document", "the question names no document and 2 fit it about equally", {})
+    plan = Plan(
+        mode="retrieve",
+        question="Does the agreement survive termination?",
+        question_type="lookup",
+        profile="claude-sonnet-4-6",
+        reasons=(reason,),
+        tokens=TokenEstimate(uncached=100),
+        cost_usd=0.0,
+        candidates=("nda-a.txt", "nda-b.txt"),
+    )
+    out = _route(plan).model_dump()
+    assert out["candidates"] == ["nda-a.txt", "nda-b.txt"] and out["scope"] == []
+    assert "ambiguous_document" in out["reason_codes"]
