@@ -47,6 +47,10 @@ _DOT_LETTER = re.compile(r"([A-Za-z]|[ivx]{1,4}|[IVX]{1,4})\.(?=[ \t])[ \t]+(?=[
 _INLINE_DECIMAL = re.compile(r"(?<=[.;:][ \t])(\d{1,2}(?:\.\d{1,2})+)\.?[ \t]+(?=[A-Z(])")
 # "... the Parties agree. 2. TERM AND RENEWAL A. ..." / "... thereof. 3. Term. Subject to ..."
 _INLINE_TOP = re.compile(r"(?<=[.;:][ \t])[ \t]{0,2}(\d{1,2})\.[ \t]+(?=[A-Z])")
+# "... the Parties agree as follows: ARTICLE 1" (a flattened text runs the article heading into the line before)
+_INLINE_ARTICLE = re.compile(
+    r"(?<=[.;:)][ \t])[ \t]{0,2}(?:ARTICLE|Article)[ \t]+(\d{1,2}|[IVXL]{1,6})\b(?=[ \t]*$|[ \t]+[A-Z]{2})"
+)
 _INLINE_MIN_LINE = 400
 _ROMAN_LETTERS = set("ivxlc")
 
@@ -326,6 +330,10 @@ def _follows(style: str, previous: str, value: str) -> bool:
     return _letter_value(value) == _letter_value(previous) + 1
 
 
+def _article_value(token: str) -> int:
+    return int(token) if token.isdigit() else _roman_value(token.lower())
+
+
 def _letter_value(token: str) -> int:
     token = token.lower()
     return (ord(token[0]) - ord("a") + 1) + 26 * (len(token) - 1) if token.isalpha() else -1
@@ -385,7 +393,7 @@ def find_markers(
             if marker.unit == "article" and state.article_heading and state.article_heading not in line:
                 skip_heading = state.article_heading
         if len(line) >= _INLINE_MIN_LINE:
-            markers.extend(_inline_markers(state, line, line_start))
+            markers.extend(_inline_markers(state, line, line_start, next_line))
     return markers
 
 
@@ -462,11 +470,24 @@ def _line_marker(
     return None
 
 
-def _inline_markers(state: _Numbering, line: str, line_start: int) -> list[_Marker]:
+def _inline_markers(state: _Numbering, line: str, line_start: int, next_line: str = "") -> list[_Marker]:
     out: list[_Marker] = []
-    found = [(m.start(), m, False) for m in _INLINE_DECIMAL.finditer(line)]
+    found: list[tuple[int, re.Match[str], bool | None]] = [
+        (m.start(), m, False) for m in _INLINE_DECIMAL.finditer(line)
+    ]
     found += [(m.start(), m, True) for m in _INLINE_TOP.finditer(line)]
+    found += [(m.start(), m, None) for m in _INLINE_ARTICLE.finditer(line)]
     for _, m, top_level in sorted(found, key=lambda f: f[0]):
+        if top_level is None:  # "... as follows: ARTICLE 1" with its heading on the next line
+            value, current = _article_value(m.group(1)), _article_value(state.article or "0")
+            if value != current + 1:
+                continue
+            after = line[m.end() :].strip()
+            state.set_article(m.group(1), _caps_run(after) if after else _caps_run(next_line))
+            out.append(
+                _Marker(line_start + m.start(), state.path(), _name(state.path(), state.heading()), "article", True)
+            )
+            continue
         if top_level:
             number = int(m.group(1))
             top = state.section_key[0] if state.section_key else 0
