@@ -85,5 +85,7 @@ def load_corpus(
 
     in_corpus = tuple(d for d in documents if get_kind(d.kind).in_corpus)
     aside = tuple(d for d in documents if not get_kind(d.kind).in_corpus)
+    if not in_corpus:  # pointed at a data file or a folder of nothing else: that is what the user asks about
+        in_corpus, aside = aside, ()
     skipped.sort(key=lambda s: s.path)
     return Corpus(root=root, documents=in_corpus, skipped=tuple(skipped), aside=aside)

@@ -108,7 +108,10 @@ def corpus_kind(corpus: Corpus) -> tuple[str | None, str]:
         if not kind.project_files:
             continue
         wanted = {name.lower() for name in kind.project_files}
-        found = sorted(p for p in paths if p.count("/") <= 2 and p.rsplit("/", 1)[-1].lower() in wanted)
+        found = sorted(  # the shallowest first: the project's own, before an example's inside it
+            (p for p in paths if p.count("/") <= 2 and p.rsplit("/", 1)[-1].lower() in wanted),
+            key=lambda p: (p.count("/"), p),
+        )
         if found:
             return kind.name, f"it holds {found[0]}"
     by_tokens: dict[str, int] = {}
