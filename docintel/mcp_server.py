@@ -394,10 +394,11 @@ def build_server(
         )
 
     @mcp.tool()
-    def search(query: str, path: str = "", k: int = 10) -> SearchResult:
-        """Ranked passages for `query` (lexical and semantic search fused), each with its location."""
+    def search(query: str, path: str = "", k: int = 10, include_data: bool = False) -> SearchResult:
+        """Ranked passages for `query` (lexical and semantic search fused), each with its location.
+        `include_data` also searches files set aside as data, vendored libraries or generated code."""
         where, handle = cache.handle(path)
-        hits = guarded(handle.search, query, k=max(1, min(k, 100)))
+        hits = guarded(handle.search, query, k=max(1, min(k, 100)), include_data=include_data)
         return SearchResult(
             path=where,
             query=query,

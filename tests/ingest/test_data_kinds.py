@@ -164,3 +164,19 @@ def test_a_data_file_asked_about_on_its_own_is_the_corpus(tmp_path: Path) -> Non
         corpus = load_corpus(given)
         assert [(d.path, d.kind) for d in corpus.documents] == [("passwords.txt", "data")] and corpus.aside == ()
     assert build_corpus_map(corpus).startswith("## Data files\npasswords.txt (1,500 tokens)")
+
+
+@pytest.mark.usefixtures("hash_embedder")
+async def test_the_mcp_search_tool_includes_data_on_request(tmp_path: Path) -> None:
+    """A real MCP client session against the server object (in memory)."""
+    from mcp import Client
+
+    from docintel.mcp_server import build_server
+
+    root = write_flask_app(tmp_path / "shop")
+    async with Client(build_server([root])) as client:
+        default = await client.call_tool("search", {"query": "letmein", "path": str(root)})
+        included = await client.call_tool("search", {"query": "letmein", "path": str(root), "include_data": True})
+    assert not default.is_error and not included.is_error
+    assert "app/wordlists/passwords.txt" not in {h["path"] for h in default.structured_content["hits"]}
+    assert included.structured_content["hits"][0]["path"] == "app/wordlists/passwords.txt"
