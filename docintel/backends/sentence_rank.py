@@ -233,18 +233,21 @@ def rank_units(
     rank = _rank_of(units, ranked_spans)
     words = _word_coverage(question, units, identity)
     cue = TYPE_CUES.get(wanted) if wanted else None
-    typed = [1.0 if cue is None or cue.search(u.text) else 0.0 for u in units]
-    if cue is None:  # no type asked for: the signal is neutral, its weight goes to the words
-        typed = [0.0] * len(units)
+    typed = [1.0 if cue is not None and cue.search(u.text) else 0.0 for u in units]
     first = sorted(range(len(units)), key=lambda i: (-(W_RANK * rank[i] + W_WORDS * words[i]), units[i].order))
     chosen = first[:EMBED_UNITS] if embed else first
     asked = content_question(question, identity)
     meaning = _meaning(asked, [units[i] for i in chosen]) if embed else [0.0] * len(chosen)
-    w_words = W_WORDS + (W_TYPE if cue is None else 0.0)
+    # A signal the prompt cannot give (no search ranking came with it, no answer type asked for) gives its weight
+    # to the others, so scores (and the confidence) mean the same whichever signals were there.
+    w_rank = W_RANK if ranked_spans else 0.0
+    w_type = W_TYPE if cue is not None else 0.0
+    scale = 1.0 / (w_rank + W_WORDS + (W_MEANING if embed else 0.0) + w_type)
     scored = [
         Scored(
             units[i],
-            (W_RANK * rank[i] + w_words * words[i] + W_MEANING * m + W_TYPE * typed[i])
+            scale
+            * (w_rank * rank[i] + W_WORDS * words[i] + W_MEANING * m + w_type * typed[i])
             * (SHORT_UNIT_FACTOR if len(units[i].text.split()) < MIN_WORDS else 1.0),
             rank[i],
             words[i],

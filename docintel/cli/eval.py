@@ -101,10 +101,38 @@ def eval_cases(
     data = report(results, profile=model, cases_file=str(cases))
     if details:
         data["results"] = [r.to_dict() for r in results]
+    answers = _answer_eval(loaded, corpora_dir, backend, model, open_progress, backend_option) if backend else None
+    if answers is not None:
+        data["answers"] = answers["summary"]
+        if details:
+            data["answer_results"] = answers["results"]
     if as_json:
         print_json(data)
     else:
         print_table(data)
+        if answers is not None:
+            from docintel.answer_eval import print_answer_table
+
+            print_answer_table(answers["summary"], backend=str(backend))
+
+
+def _answer_eval(
+    cases: Any, corpora_dir: Path, backend: str, model: Any, open_progress: Any, pairs: list[str] | None = None
+) -> dict[str, Any]:
+    """hit@1/hit@3 of the quoted evidence and "not found" on absent cases (docintel.answer_eval)."""
+    from docintel.answer_eval import evaluate_answers, summarize_answers
+    from docintel.cli.output import progress_bar
+
+    with progress_bar("Answering", unit="cases", delay_s=0.5) as update:
+        results = evaluate_answers(
+            cases,
+            corpora_dir,
+            _backend(backend, model, pairs),
+            model,
+            open_progress=open_progress,
+            case_progress=update,
+        )
+    return {"summary": summarize_answers(results), "results": [r.to_dict() for r in results]}
 
 
 def print_table(data: dict[str, Any]) -> None:

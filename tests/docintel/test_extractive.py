@@ -89,9 +89,9 @@ def test_a_paraphrased_question_is_answered_by_meaning(examples_dir: Any) -> Non
     answer = ask(corpus, index, "What is the liability cap?")
     assert answer.text.startswith(HEADING)
     assert not answer.insufficient_context
-    first = answer.citations[0]
-    assert first.span.path == "master_services_agreement.md" and first.span.clause == "8.4"
-    assert "SHALL NOT EXCEED THE FEES PAID OR PAYABLE" in first.quote
+    cap = [c for c in answer.citations if c.span.clause == "8.4"]  # among the (at most 3) quotes
+    assert len(answer.citations) <= 3 and cap and cap[0].span.path == "master_services_agreement.md"
+    assert "SHALL NOT EXCEED THE FEES PAID OR PAYABLE" in cap[0].quote
     # an unrelated question is still "not found", not the nearest noise
     assert ask(corpus, index, "What is the capital of France?").insufficient_context
 

@@ -1,0 +1,164 @@
+"""Answer evaluation: does the answer a user reads quote the gold evidence, and does it say "not found" when the
+corpus does not hold the answer?
+
+Each case is asked as ``docintel ask`` asks it (plan, prompt, backend, citations, Self-Route), and scored on the
+spans the answer cites, in the order it cites them (each quoted sentence of the extractive answer is one citation):
+
+- **hit@1 / hit@3**: the first 1 / 3 cited spans overlap a gold evidence span (same file, overlapping characters).
+  An answer that says it found no clear answer scores no hit, whatever evidence it lists.
+- **not found** (``absent`` cases): the share answered "no clear answer" / insufficient context rather than with a
+  quote presented as the answer.
+- **answered**: the share of cases given an answer at all, and the mean confidence where the backend rates itself.
+
+Reported per suite and kind by ``docintel eval --cases FILE --backend NAME``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from docintel.answer import Answer
+from docintel.corpus import SourceSpan
+from docintel.errors import InputError
+from docintel.evaluation import Case, GoldSpan
+from docintel.profiles import ModelProfile
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    case_id: str
+    suite: str
+    kind: str
+    found: bool  # the answer presents an answer (not "no clear answer" / insufficient)
+    hit1: bool
+    hit3: bool
+    confidence: float | None
+    mode: str
+    cited: int  # spans cited
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def overlaps(span: SourceSpan, gold: GoldSpan) -> bool:
+    return span.path == gold.path and span.start < gold.end and span.end > gold.start
+
+
+def score_answer(case: Case, answer: Answer) -> AnswerResult:
+    found = not answer.insufficient_context
+    spans = [c.span for c in answer.citations]
+    hits = [any(overlaps(s, g) for g in case.evidence) for s in spans]
+    return AnswerResult(
+        case_id=case.id,
+        suite=case.suite,
+        kind=case.kind,
+        found=found,
+        hit1=found and any(hits[:1]),
+        hit3=found and any(hits[:3]),
+        confidence=answer.confidence,
+        mode=answer.plan.mode,
+        cited=len(spans),
+    )
+
+
+def evaluate_answers(
+    cases: Sequence[Case],
+    corpora_dir: Path,
+    backend: Any,
+    profile: ModelProfile,
+    *,
+    open_progress: Callable[[str], Any] | None = None,
+    case_progress: Progress | None = None,
+) -> list[AnswerResult]:
+    """Ask every case with ``backend`` and score the answer. Each corpus is opened (index built or updated) once;
+    the prompt-cache record is a throwaway one, so the user's own is neither read nor warmed."""
+    from docintel import cache_state
+    from docintel.index import open_corpus
+    from docintel.session import ask
+
+    by_corpus: dict[str, list[Case]] = {}
+    for case in cases:
+        by_corpus.setdefault(case.corpus, []).append(case)
+    missing = [name for name in by_corpus if not (corpora_dir / name).is_dir()]
+    if missing:
+        raise InputError(f"corpus folder not found: {corpora_dir / missing[0]}; pass --corpora DIR")
+    results: list[AnswerResult] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="docintel-answers-") as scratch,
+        cache_state.record_file(Path(scratch) / "cache_state-answers.json"),
+    ):
+        for name, corpus_cases in by_corpus.items():
+            if open_progress is not None:
+                with open_progress(name) as update:
+                    corpus, index = open_corpus(corpora_dir / name, progress=update)
+            else:
+                corpus, index = open_corpus(corpora_dir / name)
+            try:
+                for case in corpus_cases:
+                    if case_progress:
+                        case_progress(len(results), len(cases), case.id)
+                    answer = ask(corpus, index, case.question, backend=backend, profile=profile)
+                    results.append(score_answer(case, answer))
+            finally:
+                close = getattr(index, "close", None)
+                if close:
+                    close()
+    if case_progress:
+        case_progress(len(results), len(cases), "")
+    return results
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 3) if flags else None
+
+
+def summarize_answers(results: Sequence[AnswerResult]) -> dict[str, Any]:
+    """Per ``suite/kind``: cases, hit@1, hit@3 (not for absent cases), answered, not found (absent only)."""
+    groups: dict[str, list[AnswerResult]] = {}
+    for r in results:
+        groups.setdefault(f"{r.suite}/{r.kind}", []).append(r)
+    out: dict[str, Any] = {}
+    for key in sorted(groups):
+        rows = groups[key]
+        absent = rows[0].kind == "absent"
+        confidences = [r.confidence for r in rows if r.confidence is not None]
+        out[key] = {
+            "cases": len(rows),
+            "hit@1": None if absent else _share([r.hit1 for r in rows]),
+            "hit@3": None if absent else _share([r.hit3 for r in rows]),
+            "answered": _share([r.found for r in rows]),
+            "not_found": _share([not r.found for r in rows]) if absent else None,
+            "mean_confidence": round(sum(confidences) / len(confidences), 3) if confidences else None,
+        }
+    return out
+
+
+def print_answer_table(summary: dict[str, Any], *, backend: str) -> None:
+    from rich.table import Table
+
+    from docintel.cli.output import out_console
+
+    table = Table(title=f"Answers ({backend}): evidence hits of the quoted sentences", title_justify="left")
+    for col in ("suite/kind", "n", "hit@1", "hit@3", "answered", "not found", "confidence"):
+        table.add_column(col, justify="left" if col == "suite/kind" else "right")
+
+    def cell(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2f}"
+
+    for key, s in summary.items():
+        table.add_row(
+            key,
+            str(s["cases"]),
+            cell(s["hit@1"]),
+            cell(s["hit@3"]),
+            cell(s["answered"]),
+            cell(s["not_found"]),
+            cell(s["mean_confidence"]),
+        )
+    out_console.print(table)
