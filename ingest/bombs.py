@@ -88,8 +88,13 @@ def check_pdf_streams(rel_path: str, reader: Any) -> None:
             if not _is_flate(stream.get("/Filter")):
                 total += len(raw)
                 continue
-            inflated = inflated_size(raw, MAX_INFLATED_BYTES - total)
+            # stop as soon as either limit is passed: the ratio one is usually reached first, after a few MB
+            ratio_limit = max(RATIO_MIN_BYTES, MAX_RATIO * len(raw))
+            inflated = inflated_size(raw, min(MAX_INFLATED_BYTES - total, ratio_limit))
             total += inflated
+            if inflated > ratio_limit:
+                what = f"a stream on page {number} inflates over {MAX_RATIO}x, {_mb(len(raw))} -> over {_mb(inflated)}"
+                raise _refuse(rel_path, "PDF", what)
             if total > MAX_INFLATED_BYTES:  # inflating stopped at the limit: the true size is unknown, and larger
                 what = f"a stream on page {number} inflates to over {_mb(MAX_INFLATED_BYTES)} from {_mb(len(raw))}"
                 raise _refuse(rel_path, "PDF", what)
