@@ -25,9 +25,20 @@ _HUMP = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
+    """bm25s's English stop words, read from its (import-free) stopwords.py without importing the bm25s
+    package, whose __init__ pulls in scipy.sparse: a question's tokenizing must not pay that."""
+    import importlib.util
 
-    return frozenset(STOPWORDS_EN)
+    spec = importlib.util.find_spec("bm25s")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    source = Path(locations[0]) / "stopwords.py" if locations else None
+    if source is None or not source.exists():
+        from bm25s.stopwords import STOPWORDS_EN
+
+        return frozenset(STOPWORDS_EN)
+    namespace: dict[str, Any] = {}
+    exec(compile(source.read_text(encoding="utf-8"), str(source), "exec"), namespace)
+    return frozenset(namespace["STOPWORDS_EN"])
 
 
 @lru_cache(maxsize=1)
@@ -90,21 +101,26 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
-        import bm25s
-
         index = cls.__new__(cls)
         index.size = int((path / "size").read_text())
-        index._bm25 = bm25s.BM25.load(str(path), mmap=False, show_progress=False) if index.size else bm25s.BM25()
+        index._saved = _SavedScores.read(path) if index.size else None
+        if index._saved is None:  # another scoring method, or empty: through bm25s itself
+            import bm25s
+
+            index._bm25 = bm25s.BM25.load(str(path), mmap=False, show_progress=False) if index.size else bm25s.BM25()
         return index
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for ``query`` (zeros where no query term occurs)."""
         if not self.size:
             return np.zeros(0, dtype=np.float32)
-        vocab = self._bm25.vocab_dict
+        saved: _SavedScores | None = getattr(self, "_saved", None)
+        vocab = saved.vocab if saved is not None else self._bm25.vocab_dict
         terms = [t for t in tokenize(query) if t in vocab]
         if not terms:
             return np.zeros(self.size, dtype=np.float32)
+        if saved is not None:
+            return saved.scores([vocab[t] for t in terms], self.size)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
 
     def top(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
@@ -119,3 +135,34 @@ class LexicalIndex:
         rows = np.argpartition(-scores, k - 1)[:k]
         rows = rows[np.argsort(-scores[rows], kind="stable")]
         return [(int(r), float(scores[r])) for r in rows]
+
+
+class _SavedScores:
+    """A saved bm25s index read with numpy alone: importing bm25s pulls in scipy.sparse (~0.3 s of CPU), which a
+    CLI question pays on every run. bm25s stores each term's precomputed BM25 contributions as a CSC matrix (term
+    -> documents); a query's score per document is the sum over its terms, as ``bm25s.BM25.get_scores`` computes
+    for the ``lucene`` method (the one ``LexicalIndex`` builds; others go through bm25s)."""
+
+    def __init__(self, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray) -> None:
+        self.vocab, self.data, self.indices, self.indptr = vocab, data, indices, indptr
+
+    @classmethod
+    def read(cls, path: Path) -> _SavedScores | None:
+        import json
+
+        try:
+            params = json.loads((path / "params.index.json").read_text())
+            if params.get("method") != "lucene" or params.get("backend", "numpy") != "numpy":
+                return None
+            vocab = json.loads((path / "vocab.index.json").read_text())
+            arrays = [np.load(path / f"{name}.csc.index.npy") for name in ("data", "indices", "indptr")]
+        except (OSError, ValueError):
+            return None
+        return cls(vocab, *arrays)
+
+    def scores(self, term_ids: list[int], size: int) -> np.ndarray:
+        out = np.zeros(size, dtype=np.float32)
+        for term in term_ids:  # repeated query terms count again, as in bm25s
+            start, end = int(self.indptr[term]), int(self.indptr[term + 1])
+            np.add.at(out, self.indices[start:end], self.data[start:end])
+        return out

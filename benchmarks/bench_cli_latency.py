@@ -1,0 +1,103 @@
+"""Warm question latency on an indexed ~1M-token corpus (not part of pytest): the whole `docintel ask` process
+(extractive backend) with today's embedding path (sentence-transformers/torch, ``DOCINTEL_EMBEDDER=
+sentence-transformers``) against the default ONNX Runtime path, rounds interleaved, p50 of each; and in-process
+``Session.ask`` p50. Both paths share one index (fp32 ONNX and torch give the same vectors and the same model id).
+
+    .venv/bin/python benchmarks/bench_cli_latency.py [--corpus code-pytest] [--rounds 5]
+
+Goals (issue 15): whole process <= 1 s p50, in-process <= 150 ms p50. The machine's 2 cores are shared with other
+work: read the ratio of the two paths in the same run; the absolute figures move with the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT.parent / "shared" / "eval"
+QUESTIONS = {
+    "code-pytest": [
+        "How does pytest decide which fixtures a test function requests?",
+        "Where is the assertion rewriting hook installed?",
+        "What does the monkeypatch fixture do with setenv?",
+    ],
+    "contracts-cuad": [
+        "Which law governs the agreement?",
+        "Can either party assign the agreement without consent?",
+        "How long is the term of the agreement?",
+    ],
+}
+
+
+def cli(path: Path, question: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    out = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "docintel"), "ask", str(path), question, "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    seconds = time.perf_counter() - started
+    if out.returncode != 0:
+        raise SystemExit(f"docintel ask failed ({out.returncode}): {out.stderr[-2000:]}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", default="code-pytest", choices=sorted(QUESTIONS))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--home", help="reuse this DOCINTEL_HOME (index built by an earlier run)")
+    args = parser.parse_args()
+    home = args.home or tempfile.mkdtemp(prefix="bench-cli-")
+    os.environ["DOCINTEL_HOME"] = home
+    path = EVAL / "corpora" / args.corpus
+    env = {**os.environ, "DOCINTEL_HOME": home}
+    env.pop("DOCINTEL_EMBEDDER", None)
+
+    import docintel
+
+    started = time.perf_counter()
+    session = docintel.open(path)
+    report = session.report
+    print(
+        f"{args.corpus}: {len(session.corpus.documents)} files, {session.corpus.tokens:,} tokens; index ready in "
+        f"{time.perf_counter() - started:.1f} s ({report.embedded_chunks if report else 0} chunks embedded)",
+        flush=True,
+    )
+    questions = QUESTIONS[args.corpus]
+    for question in questions:  # first asks fill the sentence cache and write the ONNX file: warm state
+        session.ask(question)
+        cli(path, question, env)
+    paths = {"today (torch)": {**env, "DOCINTEL_EMBEDDER": "sentence-transformers"}, "onnx (default)": env}
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    in_process: list[float] = []
+    for _ in range(args.rounds):
+        for question in questions:
+            for name, path_env in paths.items():
+                times[name].append(cli(path, question, path_env))
+            t0 = time.perf_counter()
+            session.ask(question)
+            in_process.append(time.perf_counter() - t0)
+    base = statistics.median(times["today (torch)"])
+    print(
+        f"\n| warm `docintel ask` (extractive), {args.rounds} rounds x {len(questions)} questions | p50 s | vs today |"
+    )
+    print("| --- | --- | --- |")
+    for name, values in times.items():
+        print(f"| whole process, {name} | {statistics.median(values):.2f} | {base / statistics.median(values):.1f}x |")
+    print(f"| in-process Session.ask (onnx) | {statistics.median(in_process) * 1000:.0f} ms | |")
+    session.close()
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
