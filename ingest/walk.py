@@ -14,6 +14,7 @@ silently empty. A name that is not valid UTF-8 is recorded in its escaped spelli
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from dataclasses import dataclass
@@ -190,6 +191,16 @@ def _unfetched_submodule(folder: str, rel: str, submodules: frozenset[str]) -> b
     return not [n for n in names if n != ".git"]
 
 
+def _dangling_link_reason(path: str) -> str:
+    """Why a symlink leads nowhere: a loop (a link that resolves back to itself) or a missing target."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symlink loop (a link that resolves back to itself)"
+    return "broken symlink"
+
+
 def _walk_dir(
     root: Path,
     folder: Path,
@@ -222,7 +233,10 @@ def _walk_dir(
             is_link = entry.is_symlink()
             is_dir = entry.is_dir()  # follows a link: a link to a folder is judged as a folder
         except OSError as e:
-            skipped.append(SkippedFile(shown, f"unreadable ({e.strerror or e})"))
+            loop = e.errno == errno.ELOOP
+            skipped.append(
+                SkippedFile(shown, _dangling_link_reason(entry.path) if loop else f"unreadable ({e.strerror or e})")
+            )
             continue
         label = _ignored_by(rules, rel, is_dir)
         if label:
@@ -234,7 +248,7 @@ def _walk_dir(
                 skipped.append(SkippedFile(shown + "/" if is_dir else shown, "symlink outside the corpus"))
                 continue
             if not target.exists():
-                skipped.append(SkippedFile(shown, "broken symlink"))
+                skipped.append(SkippedFile(shown, _dangling_link_reason(entry.path)))
                 continue
             if is_dir:
                 # Following it could loop or list files twice; its files are read at their own path.

@@ -247,3 +247,18 @@ def test_git_lfs_pointer_and_empty_submodule_are_skipped_with_reasons(tmp_path: 
     assert "submodule not checked out" in reasons["ext/lib/"]
     assert "git submodule update --init" in reasons["ext/lib/"]
     assert {d.path for d in corpus.documents} == {".gitmodules", "README.md", "ext/checked-out/util.py"}
+
+
+def test_symlink_loops_inside_the_corpus_are_skipped_with_their_reason(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "self").symlink_to(root / "self")
+    (root / "a").symlink_to(root / "b")
+    (root / "b").symlink_to(root / "a")
+    (root / "gone").symlink_to(root / "missing.txt")
+    (root / "notes.txt").write_text("Kept.\n")
+    corpus = load_corpus(root)
+    reasons = {s.path: s.reason for s in corpus.skipped}
+    assert [d.path for d in corpus.documents] == ["notes.txt"]
+    assert reasons["self"].startswith("symlink loop") and reasons["a"].startswith("symlink loop")
+    assert reasons["gone"] == "broken symlink"
