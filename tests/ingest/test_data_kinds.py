@@ -180,3 +180,19 @@ async def test_the_mcp_search_tool_includes_data_on_request(tmp_path: Path) -> N
     assert not default.is_error and not included.is_error
     assert "app/wordlists/passwords.txt" not in {h["path"] for h in default.structured_content["hits"]}
     assert included.structured_content["hits"][0]["path"] == "app/wordlists/passwords.txt"
+
+
+@pytest.mark.usefixtures("hash_embedder")
+def test_the_audit_reads_the_corpus_not_what_was_set_aside(tmp_path: Path) -> None:
+    root = write_flask_app(tmp_path / "shop")
+    checklist = tmp_path / "words.yaml"
+    checklist.write_text(
+        "name: words\nitems:\n  - id: login-words\n    question: Where does the word login appear?\n"
+        "    severity: low\n    patterns: ['login', 'letmein', 'Materialize']\n"
+    )
+    result = CliRunner().invoke(app, ["audit", str(root), "--checklist", str(checklist), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [item] = json.loads(result.stdout)["items"]
+    paths = {e["path"] for e in item["evidence"]}
+    assert "app/views.py" in paths  # the real code matches
+    assert not paths & {"app/wordlists/passwords.txt", "app/static/js/ui.js", "reports/owasp-checklist.csv"}
