@@ -18,6 +18,8 @@ from pathlib import PurePosixPath
 
 from docintel.corpus import Definition, Document, Kind, Mark, Segment, SourceSpan
 from docintel.ingest import IngestOptions, decode_utf8, sha256_bytes
+from docintel.ingest.clause_headings import caps_heading, caps_run, clause_heading, titled
+from docintel.ingest.clause_numbering import ClauseNumbering, article_value
 from docintel.ingest.detect import looks_like_contract
 from docintel.ingest.extract import Extracted, extract_docx, extract_pdf
 from docintel.ingest.lines import LineIndex
@@ -52,7 +54,6 @@ _INLINE_ARTICLE = re.compile(
     r"(?<=[.;:)][ \t])[ \t]{0,2}(?:ARTICLE|Article)[ \t]+(\d{1,2}|[IVXL]{1,6})\b(?=[ \t]*$|[ \t]+[A-Z]{2})"
 )
 _INLINE_MIN_LINE = 400
-_ROMAN_LETTERS = set("ivxlc")
 
 
 @dataclass
@@ -235,122 +236,6 @@ def _windows(text: str, pages: tuple[int, ...]) -> list[tuple[int, int, int]]:
     return out
 
 
-# ---------------------------------------------------------------- numbering
-
-
-class _Numbering:
-    """The clause path at the current point: article, section number, and a stack of sub-clause levels."""
-
-    def __init__(self) -> None:
-        self.article: str | None = None
-        self.article_heading: str | None = None
-        self.section: str | None = None
-        self.section_key: tuple[int, ...] = ()
-        self.section_heading: str | None = None
-        self.headings: dict[tuple[int, ...], str] = {}  # section number -> its heading, for sub-sections
-        self.subs: list[tuple[str, str]] = []  # (style, value): style like "(a)", "(i)", "(1)", "A."
-
-    def path(self) -> str | None:
-        base = self.section or self.article
-        if not self.subs:
-            return base
-        subs = "".join(f"({v})" for _, v in self.subs)  # "A." items are cited like "(a)" ones: 2.02(A)
-        return f"{base}{subs}" if base else subs
-
-    def heading(self) -> str | None:
-        return self.section_heading or self.article_heading
-
-    def accepts_section(self, key: tuple[int, ...], sub_follows: bool) -> bool:
-        """Clause numbers run forward; a restart at 1 (an exhibit, a schedule) is allowed."""
-        restart = key[0] == 1 and all(k in (0, 1) for k in key[1:])  # 1, 1.1, 1.0, 1.01: numbering starts again
-        if not self.section_key or key > self.section_key or restart:
-            return True
-        return sub_follows and key == self.section_key
-
-    def set_article(self, number: str, heading: str | None) -> None:
-        self.article, self.article_heading = number, heading
-        self.section, self.section_key, self.section_heading = None, (), None
-        self.headings = {}
-        self.subs = []
-
-    def set_section(self, number: str, key: tuple[int, ...], heading: str | None) -> None:
-        if heading:
-            self.headings[key] = heading
-        # a sub-section without its own heading is named after its parent ("12.3" under "12. LIABILITY")
-        self.section_heading = next(
-            (self.headings[key[:i]] for i in range(len(key), 0, -1) if key[:i] in self.headings), None
-        )
-        self.section, self.section_key = number, key
-        self.subs = []
-
-    def sub_style(self, token: str, paren: bool) -> str | None:
-        """Which enumeration ``token`` continues: (i) after (h) is a letter, (i) after nothing is a roman one."""
-        wrap = "({})" if paren else "{}."
-        lower = token.lower()
-        is_roman = set(lower) <= _ROMAN_LETTERS and _roman_value(lower) > 0
-        is_letter = lower.isalpha() and (len(lower) == 1 or len(set(lower)) == 1)
-        case = "A" if token.isupper() else "a"
-        if token.isdigit():
-            return wrap.format("1")
-        letter, roman = wrap.format(case), wrap.format("i" if case == "a" else "I")
-        if is_letter and not is_roman:
-            return letter
-        if is_roman and not is_letter:
-            return roman
-        if not is_letter and not is_roman:
-            return None
-        # both readings possible: follow the sibling that makes it the next in sequence
-        for style, value in reversed(self.subs):
-            if style == letter and _letter_value(value) + 1 == _letter_value(lower):
-                return letter
-            if style == roman and _roman_value(value.lower()) + 1 == _roman_value(lower):
-                return roman
-        return roman if lower == "i" else letter
-
-    def push_sub(self, style: str, value: str) -> bool:
-        first = value in ("a", "A", "i", "I", "1")
-        for n, (s, v) in enumerate(self.subs):
-            if s == style:
-                if not first and not _follows(style, v, value):
-                    return False
-                del self.subs[n:]
-                break
-        else:
-            if not first and style.endswith("."):
-                return False  # "B. Smith" is a name, not a list item, unless "A." came first
-        self.subs.append((style, value))
-        return True
-
-
-def _follows(style: str, previous: str, value: str) -> bool:
-    if "1" in style:
-        return previous.isdigit() and value.isdigit() and int(value) == int(previous) + 1
-    if "i" in style.lower():
-        return _roman_value(value.lower()) == _roman_value(previous.lower()) + 1
-    return _letter_value(value) == _letter_value(previous) + 1
-
-
-def _article_value(token: str) -> int:
-    return int(token) if token.isdigit() else _roman_value(token.lower())
-
-
-def _letter_value(token: str) -> int:
-    token = token.lower()
-    return (ord(token[0]) - ord("a") + 1) + 26 * (len(token) - 1) if token.isalpha() else -1
-
-
-def _roman_value(token: str) -> int:
-    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
-    total, prev = 0, 0
-    for ch in reversed(token):
-        v = values.get(ch, 0)
-        if not v:
-            return 0
-        total = total - v if v < prev else total + v
-        prev = max(prev, v)
-    return total
-
-
 def find_markers(
     text: str,
     heading_starts: frozenset[int] = frozenset(),
@@ -360,7 +245,7 @@ def find_markers(
     """Where each article, section, clause and heading starts, with its clause path and name. ``furniture``
     lines (running headers, page numbers) are skipped: they start nothing and are not the line before a clause.
     ``numbered_starts`` are lines whose number Word's numbering rendered: a clause for certain."""
-    state = _Numbering()
+    state = ClauseNumbering()
     markers: list[_Marker] = []
     offset = 0
     raw_lines = text.split("\n")
@@ -411,11 +296,11 @@ def _previous_line(lines: list[str], raw_lines: list[str], n: int) -> str:
 
 def _is_heading_line(line: str) -> bool:
     stripped = line.strip()
-    return stripped.startswith("#") or _caps_heading(stripped) is not None or bool(_ARTICLE.match(stripped))
+    return stripped.startswith("#") or caps_heading(stripped) is not None or bool(_ARTICLE.match(stripped))
 
 
 def _line_marker(
-    state: _Numbering,
+    state: ClauseNumbering,
     line: str,
     line_start: int,
     styled_heading: bool,
@@ -428,7 +313,7 @@ def _line_marker(
     if continues and not styled_heading and not _DECIMAL.match(rest) and not _SECTION.match(rest):
         return None
     if m := _ARTICLE.match(rest):
-        heading = _heading(rest[m.end() :]) or (_caps_heading(next_line) if not rest[m.end() :].strip() else None)
+        heading = clause_heading(rest[m.end() :]) or (caps_heading(next_line) if not rest[m.end() :].strip() else None)
         state.set_article(m.group(1), heading)
         return _Marker(line_start, state.path(), _name(state.path(), heading), "article", True)
     m = _SECTION.match(rest) or _DECIMAL.match(rest)
@@ -438,9 +323,9 @@ def _line_marker(
         after = rest[m.end() :]
         sub = _PAREN.match(after)
         # numbers that run backwards under a heading of their own: an amendment or exhibit restating "6.5 Title."
-        restated = bool(state.section_key) and key[0] != state.section_key[0] and _titled(after)
+        restated = bool(state.section_key) and key[0] != state.section_key[0] and titled(after)
         if word_numbered or state.accepts_section(key, sub is not None) or restated:
-            state.set_section(number, key, _heading(after[sub.end() :] if sub else after))
+            state.set_section(number, key, clause_heading(after[sub.end() :] if sub else after))
             if sub:
                 style = state.sub_style(sub.group(1), paren=True)
                 if style:
@@ -449,10 +334,10 @@ def _line_marker(
     if m := _TOP_NUMBER.match(rest) or (_BARE_NUMBER.match(rest) if word_numbered else None):
         number = int(m.group(1))
         after = rest[m.end() :]
-        heading = _heading(after) or _caps_heading(after) or _caps_run(after)
+        heading = clause_heading(after) or caps_heading(after) or caps_run(after)
         top = state.section_key[0] if state.section_key else 0
         # numbering starts again at 1 (an exhibit, a letter agreement): under a sub-clause only with a CAPS heading
-        caps = _caps_run(after) is not None  # "4. IDENTITY OF PRODUCTS:" is a section wherever its number falls
+        caps = caps_run(after) is not None  # "4. IDENTITY OF PRODUCTS:" is a section wherever its number falls
         restart = number == 1 and (not state.subs or caps)
         if word_numbered or ((top < number <= top + 5 or restart or caps) and heading):
             state.set_section(m.group(1), (number,), heading)
@@ -463,14 +348,14 @@ def _line_marker(
             style = state.sub_style(token, paren)
             if style and state.push_sub(style, token):
                 return _Marker(line_start, state.path(), _name(state.path(), state.heading()), "clause", True)
-    heading = _caps_heading(rest) or (rest.strip(" #*_") if styled_heading or line.lstrip().startswith("#") else None)
+    heading = caps_heading(rest) or (rest.strip(" #*_") if styled_heading or line.lstrip().startswith("#") else None)
     if heading and len(heading) <= 120:
         state.subs = []
         return _Marker(line_start, None, heading, "heading", False)
     return None
 
 
-def _inline_markers(state: _Numbering, line: str, line_start: int, next_line: str = "") -> list[_Marker]:
+def _inline_markers(state: ClauseNumbering, line: str, line_start: int, next_line: str = "") -> list[_Marker]:
     out: list[_Marker] = []
     found: list[tuple[int, re.Match[str], bool | None]] = [
         (m.start(), m, False) for m in _INLINE_DECIMAL.finditer(line)
@@ -479,11 +364,11 @@ def _inline_markers(state: _Numbering, line: str, line_start: int, next_line: st
     found += [(m.start(), m, None) for m in _INLINE_ARTICLE.finditer(line)]
     for _, m, top_level in sorted(found, key=lambda f: f[0]):
         if top_level is None:  # "... as follows: ARTICLE 1" with its heading on the next line
-            value, current = _article_value(m.group(1)), _article_value(state.article or "0")
+            value, current = article_value(m.group(1)), article_value(state.article or "0")
             if value != current + 1:
                 continue
             after = line[m.end() :].strip()
-            state.set_article(m.group(1), _caps_run(after) if after else _caps_run(next_line))
+            state.set_article(m.group(1), caps_run(after) if after else caps_run(next_line))
             out.append(
                 _Marker(line_start + m.start(), state.path(), _name(state.path(), state.heading()), "article", True)
             )
@@ -491,7 +376,7 @@ def _inline_markers(state: _Numbering, line: str, line_start: int, next_line: st
         if top_level:
             number = int(m.group(1))
             top = state.section_key[0] if state.section_key else 0
-            heading = _heading(line[m.end() : m.end() + 100]) or _caps_run(line[m.end() : m.end() + 100])
+            heading = clause_heading(line[m.end() : m.end() + 100]) or caps_run(line[m.end() : m.end() + 100])
             if not (top < number <= top + 3 and heading):
                 continue
             state.set_section(m.group(1), (number,), heading)
@@ -499,108 +384,10 @@ def _inline_markers(state: _Numbering, line: str, line_start: int, next_line: st
             key = tuple(int(x) for x in m.group(1).split("."))
             if not state.accepts_section(key, False):
                 continue
-            state.set_section(m.group(1), key, _heading(line[m.end() : m.end() + 120], inline=True))
+            state.set_section(m.group(1), key, clause_heading(line[m.end() : m.end() + 120], inline=True))
         out.append(_Marker(line_start + m.start(), state.path(), _name(state.path(), state.heading()), "section", True))
     return out
 
 
-def _titled(after: str) -> bool:
-    """A clause heading closed by a period or colon follows the number: "Shipping Term; Title and Risk of Loss."."""
-    m = re.match(r"[ \t]*([A-Z][^.:\n]{0,80}?)[.:](?:[ \t]|$)", after)
-    return m is not None and _is_titleish(m.group(1).replace(";", " ").replace(",", " ").split())
-
-
-def _caps_run(after: str) -> str | None:
-    """The all-caps words that open ``after`` ("TERMINATION OF AGREEMENT   A. ...") when there are some."""
-    words: list[str] = []
-    for word in after.split()[:10]:
-        letters = [c for c in word if c.isalpha()]
-        if not letters or any(c.islower() for c in letters) or (len(letters) == 1 and word.endswith(".")):
-            break
-        words.append(word)
-    caps = " ".join(words).rstrip(".:")
-    return caps if sum(c.isalpha() for c in caps) >= 4 else None
-
-
 def _name(clause: str | None, heading: str | None) -> str | None:
     return " ".join(p for p in (clause, heading) if p) or None
-
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’&/-]*|\d+|[,()]")
-_SENTENCE_OPENERS = {
-    "The",
-    "This",
-    "These",
-    "Each",
-    "Any",
-    "In",
-    "If",
-    "All",
-    "Such",
-    "Upon",
-    "No",
-    "Neither",
-    "Either",
-    "A",
-    "An",
-    "Notwithstanding",
-    "Subject",
-    "Except",
-    "Unless",
-    "During",
-    "Within",
-    "Both",
-    "Company",
-    "Customer",
-    "It",
-}
-_SMALL = {"of", "and", "or", "the", "to", "for", "in", "on", "a", "an", "by", "with", "upon", "from", "&"}
-
-
-def _heading(after: str, inline: bool = False) -> str | None:
-    """The heading that follows a clause number: ``Limitation of Liability.`` / ``GOVERNING LAW`` / a short line."""
-    after = after.strip().strip("*_").strip()
-    if not after:
-        return None
-    m = re.match(r"([^.:\n]{1,80}?)(?:\*\*|__)?\s*[.:](?:\s|$)", after)
-    candidate = m.group(1) if m else (after if len(after) <= 80 else "")
-    candidate = candidate.strip(" *_")
-    if not candidate:
-        return _leading_title(after) if inline else None
-    words = candidate.split()
-    while len(words) > 1 and len(words[-1]) == 1:  # "TERMS   A" (the first sub-clause follows the heading)
-        words.pop()
-    candidate = " ".join(words)
-    if 0 < len(words) <= 8 and _is_titleish(words):
-        return candidate
-    return _leading_title(after) if inline or not m else None
-
-
-def _leading_title(after: str) -> str | None:
-    """``Commencement This agreement ...`` (no period after a heading in flattened text): the title-case run."""
-    words: list[str] = []
-    for word in after.split()[:8]:
-        bare = word.strip(",;()")
-        if not bare or not (bare[0].isupper() or bare.lower() in _SMALL) or (words and bare in _SENTENCE_OPENERS):
-            break
-        words.append(word)
-    while words and words[-1].lower() in _SMALL:
-        words.pop()
-    return " ".join(words) or None
-
-
-def _is_titleish(words: list[str]) -> bool:
-    return all(w[0].isupper() or w.lower() in _SMALL or not w[0].isalpha() for w in words)
-
-
-def _caps_heading(line: str) -> str | None:
-    """An all-caps line of a few words ("GOVERNING LAW", "RECITALS") is a heading."""
-    stripped = line.strip().strip("*_#").strip()
-    if not (3 <= len(stripped) <= 80) or stripped.endswith((",", ";")):
-        return None
-    letters = [c for c in stripped if c.isalpha()]
-    if len(letters) < 4 or any(c.islower() for c in letters):
-        return None
-    if len(stripped.split()) > 10 or stripped.startswith(("(", "[", "_", "-")):
-        return None
-    return stripped.rstrip(".:")
