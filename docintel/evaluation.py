@@ -421,8 +421,8 @@ def evaluate(
     open_progress: Callable[[str], Any] | None = None,
     case_progress: Progress | None = None,
 ) -> list[CaseResult]:
-    """Run every case under every strategy. Each corpus is opened (and its index built or updated) once."""
-    from docintel.index import open_corpus
+    """Run every case under every strategy. Each corpus is opened as a Session (its index built or updated) once."""
+    from docintel import session
 
     cache = PromptCacheModel(profile.min_cacheable_tokens)
     counter = TokenCounter()
@@ -438,9 +438,10 @@ def evaluate(
         for name, corpus_cases in order.items():
             if open_progress is not None:
                 with open_progress(name) as update:
-                    corpus, index = open_corpus(corpora_dir / name, progress=update)
+                    opened = session.open(corpora_dir / name, progress=update)
             else:
-                corpus, index = open_corpus(corpora_dir / name)
+                opened = session.open(corpora_dir / name)
+            corpus, index = opened.corpus, opened.index
             _memoize_query_embeddings(index)
             try:
                 for case in corpus_cases:

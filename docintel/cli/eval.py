@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from docintel.cli.options import BackendOptionsOpt, check_backend
+from docintel.cli.options import BackendOptionsOpt, JsonOpt, check_backend
 from docintel.errors import InputError
 
 DEFAULT_PROFILE = "claude-sonnet-4-6"
@@ -25,6 +26,19 @@ eval_app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
 )
+
+
+class StrategyChoice(StrEnum):
+    router = "router"
+    full = "full"
+    retrieve = "retrieve"
+
+
+EvalProfileOpt = Annotated[str, typer.Option("--profile", help="Model profile for window and prices.")]
+AnswerBackendOpt = Annotated[
+    str | None,
+    typer.Option("--backend", callback=check_backend, help="Also answer with this backend and score the answers."),
+]
 
 
 def _parse_strategies(text: str) -> list[Any]:
@@ -52,22 +66,28 @@ def _backend(name: str | None, profile: Any, pairs: list[str] | None = None) -> 
 @eval_app.callback()
 def eval_cases(
     ctx: typer.Context,
-    cases: Path | None = typer.Option(None, "--cases", help="A cases file (JSON lines, see shared/eval/README.md)."),
-    corpora: Path | None = typer.Option(
-        None, "--corpora", help="Folder holding the corpora; default: corpora/ beside the cases file's folder."
-    ),
-    profile: str = typer.Option(DEFAULT_PROFILE, "--profile", help="Model profile for window and prices."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N cases of the file."),
-    sample: int | None = typer.Option(
-        None, "--sample", min=1, help="N cases evenly spaced over the file (instead of the first N)."
-    ),
-    strategies: str = typer.Option("router,full,retrieve", "--strategies", help="Comma-separated strategies."),
-    backend: str | None = typer.Option(
-        None, "--backend", callback=check_backend, help="Also generate answers with this backend and score them."
-    ),
+    cases: Annotated[
+        Path | None, typer.Option("--cases", help="A cases file (JSON lines, see shared/eval/README.md).")
+    ] = None,
+    corpora: Annotated[
+        Path | None,
+        typer.Option("--corpora", help="Folder holding the corpora; default: corpora/ beside the cases file's folder."),
+    ] = None,
+    profile: EvalProfileOpt = DEFAULT_PROFILE,
+    as_json: JsonOpt = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases of the file.")] = None,
+    sample: Annotated[
+        int | None,
+        typer.Option("--sample", min=1, help="N cases evenly spaced over the file (instead of the first N)."),
+    ] = None,
+    strategies: Annotated[
+        str, typer.Option("--strategies", help="Comma-separated strategies.")
+    ] = "router,full,retrieve",
+    backend: AnswerBackendOpt = None,
     backend_option: BackendOptionsOpt = None,
-    details: bool = typer.Option(False, "--details", help="With --json: include one row per case and strategy."),
+    details: Annotated[
+        bool, typer.Option("--details", help="With --json: include one row per case and strategy.")
+    ] = False,
 ) -> None:
     """Run the cases of FILE under the router, always-full and always-retrieve; report recall, tokens and cost."""
     if ctx.invoked_subcommand is not None:
@@ -174,19 +194,19 @@ def print_table(data: dict[str, Any]) -> None:
 
 @eval_app.command("niah")
 def eval_niah(
-    corpus: Path | None = typer.Option(
-        None, "--corpus", help="Haystack corpus (default ../shared/eval/corpora/haystack-essays)."
-    ),
-    lengths: str = typer.Option("8k,32k,128k", "--lengths", help="Haystack lengths in tokens (k = 1,000)."),
-    depths: str = typer.Option("0,25,50,75,100", "--depths", help="Needle depths in percent."),
-    out: Path = typer.Option(Path("heatmap.png"), "--out", help="Where to write the heatmap PNG."),
-    profile: str = typer.Option(DEFAULT_PROFILE, "--profile", help="Model profile for window and prices."),
-    strategy: str = typer.Option("router", "--strategy", help="router, full or retrieve."),
-    backend: str | None = typer.Option(
-        None, "--backend", callback=check_backend, help="Also answer with this backend and score answers."
-    ),
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Haystack corpus (default ../shared/eval/corpora/haystack-essays).")
+    ] = None,
+    lengths: Annotated[str, typer.Option("--lengths", help="Haystack lengths in tokens (k = 1,000).")] = "8k,32k,128k",
+    depths: Annotated[str, typer.Option("--depths", help="Needle depths in percent.")] = "0,25,50,75,100",
+    out: Annotated[Path, typer.Option("--out", help="Where to write the heatmap PNG.")] = Path("heatmap.png"),
+    profile: EvalProfileOpt = DEFAULT_PROFILE,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help="router, full or retrieve.")
+    ] = StrategyChoice.router,
+    backend: AnswerBackendOpt = None,
     backend_option: BackendOptionsOpt = None,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Needle in a haystack: depth × length heatmap of whether the needle reaches the prompt (and the answer)."""
     from docintel.cli.output import out_console, print_json, progress_bar
@@ -194,7 +214,7 @@ def eval_niah(
     from docintel.profiles import get_profile
 
     model = get_profile(profile)
-    (chosen,) = _parse_strategies(strategy)
+    (chosen,) = _parse_strategies(strategy.value)
     haystack = corpus or _default_haystack()
     with progress_bar("Needle in a haystack", unit="cells", delay_s=0.5) as update:
         results = run_niah(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Annotated
 
 import typer
 
@@ -42,10 +43,13 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
-    quiet: bool = typer.Option(
-        False, "--quiet", help="No progress on stderr (also accepted after the command; or DOCINTEL_QUIET=1)."
-    ),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", help="No progress on stderr (also accepted after the command; or DOCINTEL_QUIET=1)."),
+    ] = False,
 ) -> None:
     """docintel"""
     if quiet:

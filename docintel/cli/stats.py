@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
+from docintel.cli.options import JsonOpt, PathArg
 from docintel.corpus_stats import corpus_stats
 
 
 def stats(
-    path: Path = typer.Argument(..., help="A folder or a file."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
-    max_file_mb: float = typer.Option(2.0, "--max-file-mb", help="Skip files larger than this."),
-    check: bool = typer.Option(
-        False, "--check", help="Citation fidelity: clause labels vs stated numbers, cue times and speakers, outlines."
-    ),
+    path: PathArg,
+    as_json: JsonOpt = False,
+    max_file_mb: Annotated[float, typer.Option("--max-file-mb", help="Skip files larger than this.")] = 2.0,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Citation fidelity: clause labels vs stated numbers, cue times and speakers, outlines."
+        ),
+    ] = False,
 ) -> None:
     """Documents and segments by kind and language, total tokens, largest documents, skipped files."""
     from rich.table import Table
