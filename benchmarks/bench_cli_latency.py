@@ -28,6 +28,11 @@ QUESTIONS = {
         "Where is the assertion rewriting hook installed?",
         "What does the monkeypatch fixture do with setenv?",
     ],
+    "contracts-nda": [
+        "Does the agreement allow the receiving party to share information with its employees?",
+        "Which state's law governs the non-disclosure agreement?",
+        "Must confidential information be returned or destroyed when the agreement ends?",
+    ],
     "contracts-cuad": [
         "Which law governs the agreement?",
         "Can either party assign the agreement without consent?",

@@ -100,7 +100,17 @@ def throughput(rounds: int, sample: int) -> None:
         print(f"| {name} | {label} | {sample / median:.1f} | {base / median:.2f}x |", flush=True)
 
 
-def quality(precision: str) -> None:
+def parse_configs(text: str) -> list[tuple[str, tuple[int, int], str]]:
+    """``onnx:300/400:path,onnx-int8:200/260:base`` -> [(embedder, (target, max), header)]."""
+    configs = []
+    for item in text.split(","):
+        kind, sizes, header = item.split(":")
+        target, maximum = (int(v) for v in sizes.split("/"))
+        configs.append((kind, (target, maximum), header))
+    return configs
+
+
+def quality(precision: str, suites: list[str], extra: str = "") -> None:
     from bench_retrieval import found, lookup_cases
 
     from docintel.chunks import Chunk, window_chunk_sizes
@@ -119,12 +129,17 @@ def quality(precision: str) -> None:
             new_header,
         ),
     }
+    if extra:  # other variants, to tell the factors apart (differences are against the first)
+        configs = {}
+        for kind, sizes, header in parse_configs(extra):
+            label = f"{kind}, {sizes[0]}/{sizes[1]}, {'path' if header == 'path' else 'base-name'} header"
+            configs[label] = (kind, sizes, old_header if header == "path" else new_header)
     print("\n## 3. Retrieval quality (fused recall@10 over all lookup cases)")
     print("| suite | configuration | chunks | recall@10 | index s | chunks/s |")
     print("| --- | --- | --- | --- | --- | --- |")
     work = Path(tempfile.mkdtemp(prefix="bench-quality-"))
     try:
-        for suite in QUALITY_SUITES:
+        for suite in suites:
             corpus = load_corpus(EVAL / "corpora" / suite)
             cases = lookup_cases(suite, 0)
             recalls = {}
@@ -154,8 +169,9 @@ def quality(precision: str) -> None:
                     f"{report.embedded_chunks / max(report.seconds, 1e-9):.1f} |",
                     flush=True,
                 )
-            first, second = recalls.values()
-            print(f"| {suite} | difference (new - today) | | {second - first:+.3f} | | |", flush=True)
+            (first_label, first), *others = recalls.items()
+            for label, value in others:
+                print(f"| {suite} | {label} minus {first_label} | | {value - first:+.3f} | | |", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -204,6 +220,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sample", type=int, default=192, help="chunks per throughput round")
     parser.add_argument("--precision", default="onnx", help="embedder of the new configuration: onnx or onnx-int8")
+    parser.add_argument("--suites", default=",".join(QUALITY_SUITES), help="suites of the quality part")
+    parser.add_argument(
+        "--configs",
+        default="",
+        help="quality variants instead of the new configuration: embedder:target/max:path|base, comma-separated",
+    )
     args = parser.parse_args()
     os.environ["DOCINTEL_HOME"] = tempfile.mkdtemp(prefix="bench-index-speed-")
     parts = args.parts.split(",")
@@ -214,7 +236,7 @@ def main() -> None:
     if "throughput" in parts:
         throughput(args.rounds, args.sample)
     if "quality" in parts:
-        quality(args.precision)
+        quality(args.precision, args.suites.split(","), args.configs)
     if "cache" in parts:
         cache_share()
     shutil.rmtree(os.environ["DOCINTEL_HOME"], ignore_errors=True)

@@ -1,17 +1,20 @@
-"""Ingestion speed of docintel against repomix on the same tree, measured in one run.
+"""Ingestion speed of docintel against repomix and gitingest on the same tree, measured in one run.
 
     .venv/bin/python benchmarks/bench_ingest_repomix.py [CORPUS] [--repeat 3]
 
 CORPUS defaults to ``../shared/eval/corpora/code-pytest``. repomix comes from ``$REPOMIX`` (a path to its
 executable), else from a local npm install in ``~/.cache/docintel-bench/repomix`` (made on first use, outside the
 repository), else ``npx --yes repomix``. Each tool runs ``--repeat`` times, alternating, and the best wall time
-counts (the machine is shared; the minimum is the least disturbed run). Compared:
+counts (the machine is shared; the minimum is the least disturbed run). gitingest comes from ``$GITINGEST``, else
+a virtual environment in ``~/.cache/docintel-bench/gitingest-venv`` (``pip install gitingest`` made on first use,
+outside the repository and outside docintel's own environment). Compared:
 
 - ``docintel stats --json`` as a command (interpreter start, walk, parse, token counts) against
   ``repomix -o FILE`` (walk, security scan, token counts, packed output), both end to end: first with an empty
   ``DOCINTEL_HOME`` (every file parsed), then again on the unchanged corpus (documents from the ingest cache);
 - ``load_corpus`` inside a warm process against the same repomix run;
-- repomix with ``--no-security-check``, since docintel does not scan for secrets while ingesting.
+- repomix with ``--no-security-check``, since docintel does not scan for secrets while ingesting;
+- ``gitingest PATH -o FILE`` (walk, read, token estimate, one text digest), end to end.
 
 CPU seconds (user + system of the child process) are printed too: on a busy machine they vary less than wall time.
 """
@@ -39,6 +42,8 @@ def repomix_command() -> list[str]:
     local = CACHE / "node_modules" / ".bin" / "repomix"
     if not local.exists() and shutil.which("npm"):
         CACHE.mkdir(parents=True, exist_ok=True)
+        if not (CACHE / "package.json").exists():  # npm install --prefix needs a package to install into
+            (CACHE / "package.json").write_text('{"name": "docintel-bench", "private": true}\n')
         subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), "repomix"],
             check=True,
@@ -49,6 +54,19 @@ def repomix_command() -> list[str]:
     if shutil.which("npx"):
         return ["npx", "--yes", "repomix"]
     sys.exit("repomix not found: install Node.js (npm/npx) or set REPOMIX=/path/to/repomix")
+
+
+def gitingest_command() -> list[str] | None:
+    if os.environ.get("GITINGEST"):
+        return [os.environ["GITINGEST"]]
+    venv = CACHE.parent / "gitingest-venv"
+    if not (venv / "bin" / "gitingest").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "gitingest"], check=False)
+        if done.returncode != 0:
+            print("gitingest could not be installed: its column is left out")
+            return None
+    return [str(venv / "bin" / "gitingest")]
 
 
 def timed(command: list[str], cwd: Path, cpu: list[float]) -> float:
@@ -75,7 +93,10 @@ def main() -> None:
 
     repomix = repomix_command()
     version = subprocess.run([*repomix, "--version"], capture_output=True, text=True).stdout.strip()
-    names = ("docintel stats", "docintel warm", "load_corpus", "repomix", "repomix nosec")
+    gitingest = gitingest_command()
+    names = ("docintel stats", "docintel warm", "load_corpus", "repomix", "repomix nosec") + (
+        ("gitingest",) if gitingest else ()
+    )
     times: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names if name != "load_corpus"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,6 +114,9 @@ def main() -> None:
             times["docintel warm"].append(timed(docintel_cmd, work, cpu["docintel warm"]))
             nosec = [*repomix, "--quiet", "--no-security-check", "-o", out, str(corpus)]
             times["repomix nosec"].append(timed(nosec, work, cpu["repomix nosec"]))
+            if gitingest:
+                digest = [*gitingest, str(corpus), "-o", str(work / "gitingest-digest.txt")]
+                times["gitingest"].append(timed(digest, work, cpu["gitingest"]))
             os.environ["DOCINTEL_INGEST_CACHE"] = "0"
             started = time.perf_counter()
             corpus_loaded = load_corpus(corpus)
@@ -120,6 +144,11 @@ def main() -> None:
         ("repomix --no-security-check / docintel stats, first run", best["repomix nosec"] / best["docintel stats"]),
         ("cpu: repomix / docintel stats, first run", min(cpu["repomix"]) / min(cpu["docintel stats"])),
     ]
+    if gitingest:
+        ratios += [
+            ("gitingest / docintel stats, first run (end to end)", best["gitingest"] / best["docintel stats"]),
+            ("cpu: gitingest / docintel stats, first run", min(cpu["gitingest"]) / min(cpu["docintel stats"])),
+        ]
     for label, ratio in ratios:
         print(f"ratio {label:58s} {ratio:5.2f}x")
 

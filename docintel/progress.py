@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -151,21 +152,42 @@ def _bar(description: str, unit: str, delay_s: float, out: TextIO, clock: Callab
         transient=True,
     )
     started = clock()
-    task = None
+    closed = False
+    task: Any = None
+    latest: list[Any] = [0, 0, ""]
+    lock = threading.Lock()
+    timer: threading.Timer | None = None
+
+    def show(done: int, total: int, current: str) -> None:
+        nonlocal task
+        with lock:
+            if closed:  # a timer that fired as the step ended
+                return
+            if task is None:
+                bar.start()
+                task = bar.add_task(description, total=total or None, current="", rate="")
+            elapsed = clock() - started
+            rate = f"{done / elapsed:,.1f}/s" if elapsed > 0 and done else ""
+            bar.update(task, completed=done, total=total or None, current=current[-60:], rate=rate)
 
     def update(done: int, total: int, current: str = "") -> None:
-        nonlocal task
-        elapsed = clock() - started
-        if task is None:
-            if elapsed < delay_s:
-                return
-            bar.start()
-            task = bar.add_task(description, total=total or None, current="", rate="")
-        rate = f"{done / elapsed:,.1f}/s" if elapsed > 0 and done else ""
-        bar.update(task, completed=done, total=total or None, current=current[-60:], rate=rate)
+        nonlocal timer
+        latest[:] = [done, total, current]
+        if task is not None or clock() - started >= delay_s:
+            show(done, total, current)
+        elif timer is None:
+            # No later update may come for a while (a long walk, one big file): the bar appears after delay_s
+            # anyway, with the latest counts, and its elapsed time runs.
+            timer = threading.Timer(max(0.0, delay_s - (clock() - started)), lambda: show(*latest))
+            timer.daemon = True
+            timer.start()
 
     try:
         yield update
     finally:
-        if task is not None:
-            bar.stop()
+        if timer is not None:
+            timer.cancel()
+        with lock:
+            closed = True
+            if task is not None:
+                bar.stop()

@@ -66,6 +66,8 @@ def load_corpus(
         root, files, skipped = given.parent, [portable_name(given.name)], []
     elif given.is_dir():
         root = given
+        if progress:  # the walk of a big tree takes a while: let a progress bar start now, not after it
+            progress(0, 0, "listing files")
         files, skipped = walk_files(root, options)
     else:
         raise InputError(f"not a file or folder: {given}")

@@ -71,7 +71,9 @@ def index(
     out_console.print(
         f"{report.total_chunks:,} chunks in the index ({report.added_files} added, {report.changed_files} changed, "
         f"{report.removed_files} removed, {report.unchanged_files} unchanged files); embedded "
-        f"{report.embedded_chunks:,}, removed {report.removed_chunks:,} chunks in {report.seconds:.2f} s{rate}",
+        f"{report.embedded_chunks:,}"
+        + (f" (+{report.cached_chunks:,} from the shared embedding cache)" if report.cached_chunks else "")
+        + f", removed {report.removed_chunks:,} chunks in {report.seconds:.2f} s{rate}",
         highlight=False,
     )
     out_console.print(f"[dim]index: {directory} ({report.vector_kind}, {report.model})[/]", highlight=False)

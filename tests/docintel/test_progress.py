@@ -97,3 +97,20 @@ def test_cli_index_prints_plain_progress_lines_and_quiet_removes_them(tmp_path: 
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
     assert "chunks in the index" in quiet.stdout
+
+
+def test_terminal_bar_appears_within_the_delay_without_another_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step that reports once and then works silently (a long walk, one big file) still shows its bar."""
+    import time
+
+    monkeypatch.delenv("DOCINTEL_QUIET", raising=False)
+    out = io.StringIO()
+    with progress("Walking", unit="files", delay_s=0.05, stream=out, terminal=True) as update:
+        update(0, 0, "")
+        time.sleep(0.5)
+        shown = out.getvalue()
+    assert "Walking" in shown
+    quick = io.StringIO()
+    with progress("Instant", delay_s=5.0, stream=quick, terminal=True) as update:
+        update(1, 1)
+    assert quick.getvalue() == ""  # a step shorter than the delay draws nothing
