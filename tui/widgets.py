@@ -57,13 +57,15 @@ class CorpusTree(Tree[SourceSpan | None]):
 
 
 def _add_outline(parent: TreeNode[SourceSpan | None], outline: OutlineNode) -> None:
-    leaf = not outline.children if outline.leaf is None else outline.leaf
-    if leaf:
-        parent.add_leaf(outline.label, outline.span)
-        return
-    node = parent.add(outline.label, outline.span, expand=outline.expand)
-    for child in outline.children:
-        _add_outline(node, child)
+    stack = [(parent, outline)]  # a stack, not recursion: outlines of deeply nested folders stay safe
+    while stack:
+        under, item = stack.pop()
+        leaf = not item.children if item.leaf is None else item.leaf
+        if leaf:
+            under.add_leaf(item.label, item.span)
+            continue
+        node = under.add(item.label, item.span, expand=item.expand)
+        stack.extend((node, child) for child in reversed(item.children))
 
 
 # ----------------------------------------------------------------------------------------------------- answers

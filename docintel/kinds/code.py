@@ -97,13 +97,27 @@ class CodeKind(DocumentKind):
                 )
             )
 
-        def build(entry: str | OutlineNode) -> OutlineNode:
-            if isinstance(entry, OutlineNode):
-                return entry
-            label = f"{PurePosixPath(entry).name}/  {tokens_label(folder_tokens[entry])}"
-            return OutlineNode(label, None, tuple(build(e) for e in entries[entry]), expand=True, leaf=False)
-
-        return [build(e) for e in entries["."]]
+        # A folder whose only entry is one subfolder shows as one node ("a/b/c/"), and folders are built bottom-up
+        # with a stack: a corpus may nest folders 1,000+ deep (no recursion, no 1,000-level tree).
+        names = {key: PurePosixPath(key).name for key in entries}
+        for key in [k for k in entries if k != "."]:
+            while key in entries and len(entries[key]) == 1 and isinstance(only := entries[key][0], str):
+                names[key] += "/" + names[only]
+                entries[key] = entries.pop(only)
+        built: dict[str, OutlineNode] = {}
+        for top in (e for e in entries["."] if isinstance(e, str)):
+            stack = [top]
+            while stack:
+                key = stack[-1]
+                pending = [e for e in entries[key] if isinstance(e, str) and e not in built]
+                if pending:
+                    stack.extend(pending)
+                    continue
+                stack.pop()
+                children = tuple(e if isinstance(e, OutlineNode) else built[e] for e in entries[key])
+                label = f"{names[key]}/  {tokens_label(folder_tokens[key])}"
+                built[key] = OutlineNode(label, None, children, expand=True, leaf=False)
+        return [e if isinstance(e, OutlineNode) else built[e] for e in entries["."]]
 
     def chunk_parent(self, segment: Segment) -> str:
         if segment.span.clause:

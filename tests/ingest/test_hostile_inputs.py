@@ -148,6 +148,7 @@ def test_file_name_that_is_not_utf8_is_read_and_named_printably(tmp_path: Path) 
 
 def test_twelve_hundred_nested_folders_are_walked_without_recursion(tmp_path: Path) -> None:
     from docintel.api import fingerprint
+    from docintel.kinds import kinds_in_order
 
     root = tmp_path / "deep"
     deepest = root
@@ -155,14 +156,17 @@ def test_twelve_hundred_nested_folders_are_walked_without_recursion(tmp_path: Pa
     for _ in range(1200):  # one level at a time: Path.mkdir(parents=True) itself recurses
         deepest = deepest / "d"
         deepest.mkdir()
-    (deepest / "bottom.txt").write_text("At the bottom of 1,200 folders.\n")
+    (deepest / "bottom.py").write_text("def deepest():\n    return 'the bottom'\n")
     try:
         corpus = load_corpus(root)
-        assert [d.path for d in corpus.documents] == ["d/" * 1200 + "bottom.txt"]
+        assert [d.path for d in corpus.documents] == ["d/" * 1200 + "bottom.py"]
         assert corpus.skipped == ()
         assert len(fingerprint(root)) == 64  # the API's change stamp walks it too
+        (code,) = kinds_in_order({"code"})
+        (folder,) = code.outline(corpus.documents)  # the TUI's tree: one node for the chain of 1,200 folders
+        assert folder.label.startswith("d/" * 1200) and [c.label.split()[0] for c in folder.children] == ["bottom.py"]
     finally:  # bottom-up: shutil.rmtree (pytest's temp cleanup) recurses and would fail on this tree
-        (deepest / "bottom.txt").unlink()
+        (deepest / "bottom.py").unlink()
         while deepest != root:
             deepest.rmdir()
             deepest = deepest.parent
