@@ -51,12 +51,20 @@ def _code_fingerprint() -> str:
     return h.hexdigest()
 
 
+def _kinds_key() -> str:
+    """The registered document kinds: a kind registered at run time (a plug-in outside the package) changes which
+    kind claims a file, so documents cached without it are not reused."""
+    from docintel.kinds import registered
+
+    return ",".join(f"{k.name}={type(k).__module__}.{type(k).__qualname__}" for k in registered())
+
+
 class DocumentCache:
     def __init__(self, root: Path, options: IngestOptions) -> None:
         from docintel.config import corpus_dir
 
         self.path = corpus_dir(root) / CACHE_FILE
-        self.key = f"{_code_fingerprint()}:{options!r}"
+        self.key = f"{_code_fingerprint()}:{options!r}:{_kinds_key()}"
         self._documents = self._read()
 
     def _read(self) -> dict[str, Document]:

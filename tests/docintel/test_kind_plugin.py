@@ -132,8 +132,15 @@ def test_an_eml_kind_added_through_the_registry_answers_a_question(tmp_path: Pat
     ]
 
 
-def test_without_the_plug_in_an_eml_file_is_plain_text(tmp_path: Path) -> None:
+def test_without_the_plug_in_an_eml_file_is_plain_text_and_the_ingest_cache_knows(tmp_path: Path) -> None:
+    """The ingest cache keys on the registered kinds: registering one later re-reads the files it claims."""
     from docintel.ingest import load_corpus
 
-    corpus = load_corpus(write_mailbox(tmp_path / "mail"))
-    assert {d.kind for d in corpus.documents} == {"text"}
+    root = write_mailbox(tmp_path / "mail")
+    assert {d.kind for d in load_corpus(root).documents} == {"text"}
+    register(EmailKind())
+    try:
+        assert {d.path: d.kind for d in load_corpus(root).documents}["budget.eml"] == "email"
+    finally:
+        unregister("email")
+    assert {d.kind for d in load_corpus(root).documents} == {"text"}
