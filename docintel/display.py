@@ -12,6 +12,7 @@ from typing import Any
 
 from docintel.answer import NO_CLEAR_ANSWER, Answer
 from docintel.context import INSUFFICIENT_MARKER
+from docintel.links import inert_markup, link_may_continue
 
 
 def visible_text(text: str) -> str:
@@ -48,12 +49,14 @@ class StreamFilter:
         while "\n" in self._line:
             line, self._line = self._line.split("\n", 1)
             out.append(self._clean(line + "\n"))
-        if self._line and not INSUFFICIENT_MARKER.startswith(self._line.strip()):
+        # a partial line is held while it may still become the marker, or an image or a link (docintel.links)
+        if self._line and not INSUFFICIENT_MARKER.startswith(self._line.strip()) and not link_may_continue(self._line):
             out.append(self._clean(self._line))
             self._line = ""
         self._emit("".join(out))
 
     def _clean(self, piece: str) -> str:
+        piece = inert_markup(piece)  # nothing streamed is a fetchable image or a live link
         if INSUFFICIENT_MARKER in piece:
             self._marker = True
             piece = piece.replace(INSUFFICIENT_MARKER, "")

@@ -18,22 +18,20 @@ Fail closed: if the scanner cannot run, ScannerError (a one-line DocintelError) 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from docintel.answer import BackendEvent
-from docintel.errors import DocintelError
 from docintel.prompt import Prompt
 from docintel.redact import (
-    REDACT_ENV,
-    REDACT_SETTINGS,
     Placeholders,
     Redaction,
     ScannerError,
     find_secrets,
     redact_prompt,
+    redaction_enabled,
     redaction_note,
+    redaction_setting,
 )
 
 Policy = Literal["always", "remote", "never"]
@@ -44,18 +42,12 @@ def resolve_policy(no_redact: bool | None = None) -> Policy:
     ``remote``). A bad value is a one-line error naming the valid ones."""
     if no_redact:
         return "never"
-    value = os.environ.get(REDACT_ENV, "remote").strip().lower() or "remote"
-    if value not in REDACT_SETTINGS:
-        raise DocintelError(f"{REDACT_ENV}={value!r} is not valid; use one of: {', '.join(REDACT_SETTINGS)}")
-    return value  # type: ignore[return-value]  # checked against REDACT_SETTINGS just above
+    return redaction_setting()  # type: ignore[return-value]  # checked against REDACT_SETTINGS there
 
 
 def should_redact(*, remote: bool, redact: bool | None = None) -> bool:
     """Whether text for a destination is redacted; ``redact`` (an explicit option) beats the policy."""
-    if redact is not None:
-        return redact
-    policy = resolve_policy()
-    return policy == "always" or (policy == "remote" and remote)
+    return redaction_enabled(remote=remote, override=redact)
 
 
 def is_remote(backend: Any) -> bool:
@@ -89,6 +81,20 @@ def guard_text(text: str, *, remote: bool = True, redact: bool | None = None, pa
         pos = hit.end
     out.append(text[pos:])
     return "".join(out)
+
+
+def guard_json(value: Any, *, remote: bool = True, redact: bool | None = None) -> Any:
+    """``value`` (dicts, lists, strings) with every string guarded: for JSON and SARIF output, where redacting the
+    serialized text could cut an escape (``\\"``) and break the document."""
+    if not should_redact(remote=remote, redact=redact):
+        return value
+    if isinstance(value, str):
+        return guard_text(value, remote=remote, redact=redact)
+    if isinstance(value, dict):
+        return {k: guard_json(v, remote=remote, redact=redact) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [guard_json(v, remote=remote, redact=redact) for v in value]
+    return value
 
 
 def guard_texts(texts: Sequence[str], *, remote: bool = True, redact: bool | None = None) -> list[str]:
@@ -177,6 +183,7 @@ def wrap_backend(backend: Any, *, redact: bool | None = None) -> Any:
 __all__ = [
     "Policy",
     "RedactingBackend",
+    "guard_json",
     "guard_prompt",
     "guard_text",
     "guard_texts",

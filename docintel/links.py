@@ -78,6 +78,27 @@ def neutralize_links(text: str, known_hosts: set[str]) -> tuple[str, tuple[str, 
     return out, tuple(flagged)
 
 
+_LINK_MAY_CONTINUE = re.compile(r"!$|!?\[[^\]\n]*$|!?\[[^\]\n]*\]$|!?\[[^\]\n]*\]\([^)\n]*$|<(?:https?|ftp)[^>\s]*$")
+
+
+def link_may_continue(partial: str) -> bool:
+    """Whether streamed text ends inside what may still become an image or a link (hold it back until it is whole)."""
+    return _LINK_MAY_CONTINUE.search(partial) is not None
+
+
+def inert_markup(text: str) -> str:
+    """Streamed answer text with no image and no live link: a stream cannot know yet which hosts the corpus holds,
+    so images are blocked and markdown links shown as ``label (url)`` text; the final Answer.text keeps the links
+    to hosts the corpus mentions (``neutralize_links``)."""
+
+    def image(m: re.Match[str]) -> str:
+        return f"[image blocked: {m.group(1) or 'image'} ({host_of(m.group(2)) or 'an unknown host'})]"
+
+    out = _IMAGE.sub(image, text)
+    out = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if host_of(m.group(2)) else m.group(0), out)
+    return _AUTOLINK.sub(lambda m: m.group(1), out)
+
+
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 
 
@@ -91,4 +112,12 @@ def count_invisible(text: str) -> int:
     return len(_ZERO_WIDTH.findall(text))
 
 
-__all__ = ["corpus_hosts", "count_invisible", "host_of", "neutralize_links", "strip_invisible"]
+__all__ = [
+    "corpus_hosts",
+    "count_invisible",
+    "host_of",
+    "inert_markup",
+    "link_may_continue",
+    "neutralize_links",
+    "strip_invisible",
+]

