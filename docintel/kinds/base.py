@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from docintel.corpus import Document, Segment, SourceSpan
+from docintel.ingest.encoding import UTF16_SNIFF, utf16_byte_order
 from docintel.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -71,7 +72,12 @@ class FileSample:
 
     @cached_property
     def head(self) -> str:
-        return self.data[:SNIFF_CHARS].decode("utf-8", errors="ignore")
+        head = self.data[:SNIFF_CHARS]
+        # UTF-16 text (a Windows export) is read as such, so the rules see its words, not NUL-separated letters
+        order = utf16_byte_order(head[:UTF16_SNIFF]) if b"\0" in head[:UTF16_SNIFF] else None
+        if order is not None:
+            return head[: len(head) - len(head) % 2].decode(order, errors="ignore").lstrip("\ufeff")
+        return head.decode("utf-8", errors="ignore")
 
 
 def budgeted(lines: Iterable[str], budget_tokens: int) -> list[str]:

@@ -266,3 +266,19 @@ def test_symlink_loops_inside_the_corpus_are_skipped_with_their_reason(tmp_path:
     assert [d.path for d in corpus.documents] == ["notes.txt"]
     assert reasons["self"].startswith("symlink loop") and reasons["a"].startswith("symlink loop")
     assert reasons["gone"] == "broken symlink"
+
+
+def test_a_utf16_contract_is_detected_as_a_contract(tmp_path: Path) -> None:
+    text = (
+        "MASTER SERVICES AGREEMENT\n\nThis Agreement is made between the parties hereto.\n\n"
+        "1. Definitions\nThe Supplier shall provide the Services to the Customer.\n\n"
+        "2. Term\nThis Agreement shall remain in force for two years unless terminated by either party.\n\n"
+        "3. Termination\nEither party may terminate this Agreement with thirty days written notice.\n\n"
+        "4. Governing Law\nThis Agreement shall be governed by the laws of England.\n"
+    )
+    root = tmp_path / "contracts"
+    root.mkdir()
+    (root / "msa.txt").write_bytes(text.encode("utf-16"))  # with BOM, as Windows writes "Unicode"
+    doc = load_corpus(root).document("msa.txt")
+    assert doc.kind == "contract" and doc.encoding.startswith("utf-16")
+    assert any(s.span.clause == "3" for s in doc.segments)
