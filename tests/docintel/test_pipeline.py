@@ -104,6 +104,7 @@ class ScriptedModel:
 
 
 def test_self_route_escalates_an_insufficient_retrieve_answer_to_full(larger: tuple[Any, Any]) -> None:
+    # a question that names no document ("this agreement" names the only agreement: read whole, no retrieval)
     corpus, index = larger
     model = ScriptedModel(SONNET, "State of Delaware")
     backend: Backend = model
@@ -112,7 +113,7 @@ def test_self_route_escalates_an_insufficient_retrieve_answer_to_full(larger: tu
     answer = ask(
         corpus,
         index,
-        "Which law governs this agreement?",
+        "What is the governing law?",
         backend=backend,
         on_text=streamed.append,
         on_plan=plans.append,
