@@ -442,7 +442,6 @@ def evaluate(
             else:
                 opened = session.open(corpora_dir / name)
             corpus, index = opened.corpus, opened.index
-            _memoize_query_embeddings(index)
             try:
                 for case in corpus_cases:
                     if case_progress:
@@ -458,28 +457,6 @@ def evaluate(
     if case_progress:
         case_progress(done, len(cases), "")
     return results
-
-
-def _memoize_query_embeddings(index: Any) -> None:
-    """Each question is searched once per strategy (and again for full mode's salient passages): embed it once.
-
-    Wraps this index object's embedder for the evaluation only; the vectors are the same, only not recomputed.
-    """
-    embedder = getattr(index, "embedder", None)
-    embed = getattr(embedder, "embed_query", None)
-    if embed is None or getattr(embed, "_eval_memo", False):
-        return
-    memo: dict[str, Any] = {}
-
-    def embed_query(text: str) -> Any:
-        if text not in memo:
-            if len(memo) > 64:
-                memo.clear()
-            memo[text] = embed(text)
-        return memo[text]
-
-    embed_query._eval_memo = True  # type: ignore[attr-defined]
-    setattr(embedder, "embed_query", embed_query)  # noqa: B010 (instance attribute of an Any)
 
 
 def _run_case(

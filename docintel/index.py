@@ -35,6 +35,7 @@ SearchMode = Literal["fused", "vector", "lexical"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("fused", "vector", "lexical")
 # What the model reads per chunk (Chunk.embed_text); another version means the stored vectors are of other inputs.
 EMBED_INPUT_VERSION = "2"  # 2: the header names the file by base name (shared embedding cache)
+QUERY_VECTORS = 64
 CANDIDATES = 100  # per list before fusion: deep enough that RRF can lift a chunk ranked well by only one list
 
 
@@ -108,6 +109,9 @@ class CorpusIndex:
         self.root = root
         self.store = store
         self.embedder = embedder
+        # One question is searched several times (a full prompt's passages, a retrieve prompt, an evaluation's
+        # strategies): its embedding is computed once (the last QUERY_VECTORS queries are kept).
+        self._query_vectors: dict[str, Any] = {}
         self.target_tokens = target_tokens
         self.max_tokens = max_tokens
         self.hnsw_threshold = hnsw_threshold or HNSW_THRESHOLD
@@ -383,6 +387,15 @@ class CorpusIndex:
             self._loaded = _Loaded(generation, vectors, lexical, vids, [r[1] for r in rows], pool)
             return self._loaded
 
+    def query_vector(self, query: str) -> Any:
+        """The embedding of ``query`` (memoized: see ``_query_vectors``)."""
+        vector = self._query_vectors.get(query)
+        if vector is None:
+            if len(self._query_vectors) >= QUERY_VECTORS:
+                self._query_vectors.clear()
+            vector = self._query_vectors[query] = self.embedder.embed_query(query)
+        return vector
+
     def search(
         self,
         query: str,
@@ -418,7 +431,7 @@ class CorpusIndex:
             if reason:
                 raise DocintelError(f"{reason}: run `docintel index {self.root}` to rebuild it")
             allowed_vids = loaded.vids[allowed_rows] if allowed_rows is not None else None
-            vector_list = loaded.vectors.search(self.embedder.embed_query(query), depth, allowed_vids)
+            vector_list = loaded.vectors.search(self.query_vector(query), depth, allowed_vids)
         lexical_list: list[tuple[int, float]] = []
         if mode in ("fused", "lexical"):
             lexical_list = [(int(loaded.vids[row]), s) for row, s in loaded.lexical.top(query, depth, allowed_rows)]
