@@ -174,8 +174,11 @@ class RedactingBackend:
 
 
 def wrap_backend(backend: Any, *, redact: bool | None = None) -> Any:
-    """``backend`` behind the egress policy (idempotent: a wrapped backend is re-wrapped with the new option)."""
+    """``backend`` behind the egress policy. Idempotent: a wrapped backend is returned as it is (keeping its own
+    ``redact`` option) unless a new ``redact`` is given."""
     if isinstance(backend, RedactingBackend):
+        if redact is None:
+            return backend
         backend = backend.inner
     return RedactingBackend(backend, redact=redact)
 

@@ -147,7 +147,10 @@ class Session:
     ) -> Backend:
         """A backend by name (validated, then built once per session and configuration) or the given object."""
         if backend is not None and not isinstance(backend, str | BackendConfig):
-            return backend
+            from docintel.egress import wrap_backend
+
+            wrapped: Backend = wrap_backend(backend)  # a caller's own backend leaves through the egress seam too
+            return wrapped
         config = self._config(backend, options, profile)
         key = config.key()
         if key not in self._backends:

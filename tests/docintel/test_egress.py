@@ -242,3 +242,10 @@ def test_resolve_policy_and_guard_text() -> None:
         f'KEY = "{s["aws"]}"\n'
     )
     assert guard_text(f'KEY = "{s["aws"]}"\n', redact=False) == f'KEY = "{s["aws"]}"\n'
+
+
+def test_wrapping_is_idempotent_and_keeps_the_explicit_option() -> None:
+    inner = RecordingBackend(remote=True)
+    off = wrap_backend(inner, redact=False)
+    assert wrap_backend(off) is off and wrap_backend(off).redact_option is False
+    assert wrap_backend(off, redact=True).inner is inner and wrap_backend(off, redact=True).redact_option is True
