@@ -403,11 +403,24 @@ def cache_state_of(strategy: str, folder: Path) -> Iterator[None]:
         yield
 
 
-def answer_with(backend: Any, corpus: Corpus, index: Any, plan: Plan, profile: ModelProfile) -> tuple[str, bool]:
-    """The backend's answer to ``plan`` as ``docintel ask`` runs it (map-reduce included); (text, insufficient)."""
-    from docintel.pipeline import answer_plan
+def answer_with(
+    backend: Any, corpus: Corpus, index: Any, plan: Plan, profile: ModelProfile, *, strategy: Strategy = "router"
+) -> tuple[str, bool]:
+    """The backend's answer to ``plan``'s question as ``docintel ask`` runs it: the same Session path
+    (docintel.session.answer_request: map-reduce, the over-window fallback and Self-Route), routed by the
+    strategy's router; (text, insufficient)."""
+    from docintel.pipeline import route_request
+    from docintel.session import answer_request
 
-    answer = answer_plan(corpus, index, plan, backend, profile, None)
+    request = route_request(
+        corpus,
+        index,
+        plan.question,
+        profile=profile,
+        backend_name=profile.backend,
+        generative=backend.capabilities.generative,
+    )
+    answer = answer_request(corpus, index, request, backend, router=STRATEGY_ROUTER[strategy])
     return answer.text, answer.insufficient_context
 
 
@@ -478,7 +491,7 @@ def _run_case(
     mode = sent.mode
     score = None
     if backend is not None and sent.plan is not None:
-        text, insufficient = answer_with(backend, corpus, index, sent.plan, profile)
+        text, insufficient = answer_with(backend, corpus, index, sent.plan, profile, strategy=strategy)
         score = answer_score(case, text, insufficient=insufficient)
     elif sent.plan is not None and sent.plan.mode in ("full", "map_reduce"):
         # What the pipeline records after sending a full prefix: the router's next question sees it warm.

@@ -286,7 +286,7 @@ def _run_length(
                 sent = assemble(corpus, index, case.question, strategy, profile, counter)
                 in_answer = None
                 if backend is not None and sent.plan is not None:
-                    text, insufficient = answer_with(backend, corpus, index, sent.plan, profile)
+                    text, insufficient = answer_with(backend, corpus, index, sent.plan, profile, strategy=strategy)
                     in_answer = answer_score(case.as_case(), text, insufficient=insufficient)
             finally:
                 index.close()
