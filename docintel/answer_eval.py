@@ -78,9 +78,7 @@ def evaluate_answers(
 ) -> list[AnswerResult]:
     """Ask every case with ``backend`` and score the answer. Each corpus is opened (index built or updated) once;
     the prompt-cache record is a throwaway one, so the user's own is neither read nor warmed."""
-    from docintel import cache_state
-    from docintel.index import open_corpus
-    from docintel.session import ask
+    from docintel import cache_state, session
 
     by_corpus: dict[str, list[Case]] = {}
     for case in cases:
@@ -96,19 +94,15 @@ def evaluate_answers(
         for name, corpus_cases in by_corpus.items():
             if open_progress is not None:
                 with open_progress(name) as update:
-                    corpus, index = open_corpus(corpora_dir / name, progress=update)
+                    opened = session.open(corpora_dir / name, progress=update)
             else:
-                corpus, index = open_corpus(corpora_dir / name)
-            try:
+                opened = session.open(corpora_dir / name)
+            with opened:
                 for case in corpus_cases:
                     if case_progress:
                         case_progress(len(results), len(cases), case.id)
-                    answer = ask(corpus, index, case.question, backend=backend, profile=profile)
+                    answer = opened.ask(case.question, backend=backend, profile=profile)
                     results.append(score_answer(case, answer))
-            finally:
-                close = getattr(index, "close", None)
-                if close:
-                    close()
     if case_progress:
         case_progress(len(results), len(cases), "")
     return results

@@ -271,7 +271,7 @@ def _run_length(
     total: int,
     done: int,
 ) -> list[NiahResult]:
-    from docintel.index import open_corpus
+    from docintel import session
 
     results: list[NiahResult] = []
     haystack = build_haystack(corpus_dir, length)
@@ -281,7 +281,8 @@ def _run_length(
                 progress(done + len(results), total, f"{length} tokens, depth {depth}%")
             case = insert_needle(haystack, depth)
             _write(folder, case.files)
-            corpus, index = open_corpus(folder)
+            opened = session.open(folder)
+            corpus, index = opened.corpus, opened.index
             try:
                 sent = assemble(corpus, index, case.question, strategy, profile, counter)
                 in_answer = None

@@ -239,7 +239,10 @@ class Session:
     ) -> Answer:
         """Plan, build the prompt, run the backend, check citations: the Answer ``docintel ask`` prints."""
         engine = self.backend(backend, options=backend_options, profile=profile)
-        plan_profile = engine.profile  # the backend's view of the profile (a window learned at run time)
+        # The backend's view of the profile (a window learned at run time); a profile named beside a ready-made
+        # Backend object plans as named.
+        given_object = backend is not None and not isinstance(backend, str | BackendConfig)
+        plan_profile = resolve_profile(profile, engine.name) if given_object and profile else engine.profile
         request = self.request(
             question,
             profile=plan_profile,
