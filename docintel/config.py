@@ -19,6 +19,9 @@ def home() -> Path:
 
 def corpus_dir(root: Path) -> Path:
     """The state directory of one corpus (index, cache records), keyed by its resolved path."""
+    from docintel.ingest.paths import portable_name
+
     resolved = root.expanduser().resolve()
-    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:16]
-    return home() / "corpora" / f"{resolved.name or 'root'}-{digest}"
+    # surrogateescape / portable_name: a folder name that is not UTF-8 still gets a key and a printable state folder
+    digest = hashlib.sha256(str(resolved).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return home() / "corpora" / f"{portable_name(resolved.name) or 'root'}-{digest}"

@@ -22,6 +22,7 @@ from docintel.corpus import Corpus, Document
 from docintel.embedder import Embedder, get_embedder
 from docintel.errors import DocintelError
 from docintel.fusion import reciprocal_rank_fusion
+from docintel.ingest.paths import portable_name
 from docintel.store import SCHEMA_VERSION, Store, StoredChunk
 
 if TYPE_CHECKING:
@@ -325,7 +326,7 @@ class CorpusIndex:
                 "vector_kind": vectors.kind,
                 "vector_store": self.vector_spec.label,
                 "next_vid": str(next_vid),
-                "root": str(self.root),
+                "root": portable_name(str(self.root)),  # SQLite text: a folder name that is not UTF-8, escaped
             },
             removed_paths=removed_paths,
             removed_vids=removed_vids,

@@ -24,6 +24,7 @@ from docintel.corpus import SourceSpan
 from docintel.display import visible_text
 from docintel.egress import guard_text  # every result carrying corpus text leaves through the egress seam
 from docintel.errors import DocintelError
+from docintel.ingest.paths import fs_path, portable_name
 from docintel.plan import Plan
 from docintel.session import Session
 from docintel.session import open as open_corpus
@@ -289,7 +290,8 @@ class CorpusCache:
         if ".." in PurePath(path).parts:
             raise ToolError(f"refused {path!r}: paths may not contain '..'; pass a path inside an allowed root")
         given = Path(path).expanduser()
-        candidates = [given] if given.is_absolute() else [root / given for root in self.roots]
+        # fs_path: a file name that is not UTF-8 arrives in the spelling docintel cites it by (bad\\xff.txt)
+        candidates = [given] if given.is_absolute() else [fs_path(root, path) for root in self.roots]
         for candidate in candidates:
             if not candidate.exists() and not candidate.is_symlink():
                 continue
@@ -322,7 +324,7 @@ class CorpusCache:
                 raise ToolError(str(e)) from None
             except (OSError, RuntimeError) as e:
                 raise ToolError(f"cannot read {_shown(str(real))}: {os_reason(e)}") from None
-        return str(real), handle
+        return portable_name(str(real)), handle  # JSON-safe even for a name that is not UTF-8
 
 
 # -- the server -----------------------------------------------------------------------------------------------

@@ -107,3 +107,17 @@ def test_non_utf8_file_name_round_trips_through_index_search_and_ask(
     answer = json.loads(out)
     assert "bad\\xff.txt" in {c["path"] for c in answer["citations"]}
     assert "Traceback" not in err
+
+
+def test_corpus_folder_whose_name_is_not_utf8_indexes_and_searches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = os.fsdecode(os.fsencode(tmp_path) + b"/root\xff")
+    os.mkdir(root)
+    Path(root, "terms.txt").write_text("Audit logs are retained for seven years.\n")
+    code, out, err = run_cli(["index", root, "--json"], capsys, monkeypatch)
+    assert code == 0, err
+    assert json.loads(out)["directory"].rsplit("/", 1)[-1].startswith("root\\xff-")  # state folder, escaped
+    code, out, err = run_cli(["search", root, "audit logs", "--json"], capsys, monkeypatch)
+    assert code == 0, err
+    assert json.loads(out)["hits"][0]["path"] == "terms.txt"

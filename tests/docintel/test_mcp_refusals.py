@@ -34,6 +34,8 @@ async def test_refusals_carry_reasons_and_the_server_logs_no_traceback(tmp_path:
     (root / "a").symlink_to(root / "b")
     (root / "b").symlink_to(root / "a")  # a two-link cycle
     (root / "empty").mkdir()
+    with open(os.fsencode(root / "corpus") + b"/bad\xff.txt", "wb") as f:  # a name that is not UTF-8
+        f.write(b"Audit logs are retained for seven years.\n")
     log = tmp_path / "server-stderr.log"
     exe = Path(sys.executable).parent / "docintel"
     env = {**os.environ, "DOCINTEL_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
@@ -58,5 +60,11 @@ async def test_refusals_carry_reasons_and_the_server_logs_no_traceback(tmp_path:
             assert "Traceback" not in message and "\n" not in message  # the SDK prefixes "Error executing tool X: "
         ok = await client.call_tool("search", {"query": "terminate notice", "path": "corpus"})
         assert not ok.is_error and ok.structured_content["hits"][0]["path"] == "terms.txt"
+        # the non-UTF-8 name travels as JSON in its escaped spelling, and that spelling opens the file again
+        ok = await client.call_tool("search", {"query": "audit logs retained", "path": "corpus"})
+        assert ok.structured_content["hits"][0]["path"] == "bad\\xff.txt"
+        ok = await client.call_tool("search", {"query": "audit logs", "path": "corpus/bad\\xff.txt"})
+        assert not ok.is_error, text(ok)
+        assert "seven years" in ok.structured_content["hits"][0]["text"]
     logged = log.read_text()
     assert "Traceback" not in logged, logged[-2000:]
