@@ -28,6 +28,8 @@ def window_chunk_sizes(window_pieces: int = EMBED_WINDOW_PIECES) -> tuple[int, i
     2-3% of chunk text past the window, against 17-24% with the earlier 300/400 (benchmarks/bench_index_speed.py)."""
     target = max(16, round(window_pieces * 0.78))
     return target, round(target * 1.3)
+
+
 _MAX_CONTEXT_NAMES = 3
 
 

@@ -46,6 +46,30 @@ class Embedder(Protocol):
         ...
 
 
+class QueryMemo:
+    """The last ``size`` query vectors of one embedder, by text: an evaluation or an agent asks the same question
+    of many corpora or modes, and a query costs a model run (embedders call ``get`` before they compute)."""
+
+    def __init__(self, size: int = 64) -> None:
+        from collections import OrderedDict
+
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+                return self._vectors[text].copy()
+        vector = compute(text)
+        with self._lock:
+            self._vectors[text] = vector.copy()
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vector
+
+
 # kind -> "module:Class"; the class is built as Class(model_spec) and wraps its library lazily.
 REGISTRY: dict[str, str] = {
     "onnx": "docintel.embedders.onnx_runtime:OnnxEmbedder",

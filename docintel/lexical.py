@@ -81,6 +81,8 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """BM25 over a fixed list of texts; rows are positions in that list."""
 
+    _saved: _SavedScores | None = None  # set by load(): the saved matrix, scored without bm25s
+
     def __init__(self, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> None:
         import bm25s
 
@@ -114,7 +116,7 @@ class LexicalIndex:
         """BM25 score of every row for ``query`` (zeros where no query term occurs)."""
         if not self.size:
             return np.zeros(0, dtype=np.float32)
-        saved: _SavedScores | None = getattr(self, "_saved", None)
+        saved = self._saved
         vocab = saved.vocab if saved is not None else self._bm25.vocab_dict
         terms = [t for t in tokenize(query) if t in vocab]
         if not terms:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from docintel.embedder import EmbedProgress
+from docintel.embedder import EmbedProgress, QueryMemo
 from docintel.embedders.onnx_export import BUILDER_VERSION, UnsupportedModel, model_config
 from docintel.errors import DocintelError
 
@@ -87,6 +87,7 @@ class OnnxEmbedder:
         self.model_id = _model_id(spec) + (" int8" if self.int8 else "")
         self._tokenizer: Any = None
         self._session_obj: Any = None
+        self._queries = QueryMemo()
         self._lock = threading.Lock()
 
     @property
@@ -190,6 +191,9 @@ class OnnxEmbedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
+        return self._queries.get(text, self._embed_query)
+
+    def _embed_query(self, text: str) -> np.ndarray:
         encoding = self.tokenizer.encode(text, add_special_tokens=True)
         return self._run(self._session(), [encoding])[0]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from docintel.embedder import EmbedProgress
+from docintel.embedder import EmbedProgress, QueryMemo
 from docintel.errors import DocintelError
 
 DEFAULT_MODEL_ID = "all-MiniLM-L6-v2"
@@ -47,6 +47,7 @@ class SentenceTransformerEmbedder:
         self.model_id = _model_id(spec)
         self._model: Any = None
         self._lock = threading.Lock()
+        self._queries = QueryMemo()
 
     def _load(self) -> Any:
         with self._lock:
@@ -103,6 +104,9 @@ class SentenceTransformerEmbedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
+        return self._queries.get(text, self._embed_query)
+
+    def _embed_query(self, text: str) -> np.ndarray:
         import torch
 
         model = self._load()

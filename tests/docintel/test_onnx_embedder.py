@@ -81,3 +81,24 @@ def test_query_embedding_never_imports_torch(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["384", "[]"]
+
+
+def test_query_vectors_are_memoized_per_text() -> None:
+    from docintel.embedder import QueryMemo
+
+    runs: list[str] = []
+
+    def compute(text: str) -> np.ndarray:
+        runs.append(text)
+        return np.full(3, float(len(runs)), dtype=np.float32)
+
+    memo = QueryMemo(size=2)
+    first = memo.get("a", compute)
+    first[:] = -1  # callers may scribble on what they get: the memo keeps its own copy
+    assert memo.get("a", compute).tolist() == [1.0, 1.0, 1.0]
+    memo.get("b", compute)
+    memo.get("c", compute)  # evicts "a", the least recently used
+    memo.get("a", compute)
+    assert runs == ["a", "b", "c", "a"]
+    embedder = get_embedder(kind="onnx")
+    assert np.array_equal(embedder.embed_query("notice period"), embedder.embed_query("notice period"))
