@@ -53,6 +53,11 @@ def fits(
     return needed(tokens, profile, reserve=reserve, exact=exact) <= ceiling(profile, limit)
 
 
+def prompt_capacity(profile: ModelProfile, limit: int | None = None) -> int:
+    """The most estimated prompt tokens that still fit: the inverse of ``fits`` (answer reserve and margin out)."""
+    return int((ceiling(profile, limit) - profile.max_output_tokens) / profile.token_margin)
+
+
 def near_window(tokens: int, profile: ModelProfile, *, reserve: int | None = None) -> bool:
     """True when an estimate (x margin, plus ``reserve`` or the profile's answer reserve) is too close to the
     window to trust: the backend should count exactly."""

@@ -255,7 +255,9 @@ class Assembled:
 
 def full_fits(corpus_tokens: int, profile: ModelProfile) -> bool:
     """Whether the whole corpus fits the window with room for the answer (estimates times the profile's margin)."""
-    return corpus_tokens * profile.token_margin + profile.max_output_tokens <= profile.context_window
+    from docintel import budget
+
+    return budget.fits(corpus_tokens, profile)
 
 
 def truncated_full(corpus: Corpus, question: str, profile: ModelProfile, index: Any = None) -> Assembled:
@@ -263,14 +265,14 @@ def truncated_full(corpus: Corpus, question: str, profile: ModelProfile, index: 
     then whole documents in the order retrieval ranks them for the question (the rest in corpus order), each
     kept when it still fits the window (margin and answer reserve included, as ``docintel.context.check_fits``
     counts), then the question. A fair baseline: alphabetical order would keep whatever sorts first."""
+    from docintel import budget as token_budget
     from docintel.context import LABEL_TOKENS, corpus_layout, corpus_map_of, instructions
 
     layout = corpus_layout(corpus)
     corpus_map = corpus_map_of(corpus)
     head_tokens = count_tokens(instructions("full")) + count_tokens(corpus_map) + 8
     question_tokens = count_tokens(question) + 8
-    budget = int((profile.context_window - profile.max_output_tokens) / profile.token_margin)
-    budget -= head_tokens + question_tokens
+    budget = token_budget.prompt_capacity(profile) - head_tokens - question_tokens
     used = 0
     kept: list[SourceSpan] = []
     order = _documents_by_rank(corpus, index, question)
