@@ -17,6 +17,7 @@ from docintel.audit.shell_findings import is_config
 from docintel.corpus import Corpus, SourceSpan
 
 if TYPE_CHECKING:
+    from docintel.answer import Usage
     from docintel.backends import Backend
     from docintel.plan import Plan
 
@@ -62,8 +63,8 @@ def _context(corpus: Corpus, span: SourceSpan) -> tuple[SourceSpan, str]:
 
 def judge_candidates(
     backend: Backend, corpus: Corpus, item: ChecklistItem, candidates: tuple[Evidence, ...], plan: Plan
-) -> tuple[tuple[Evidence, ...], list[str]]:
-    """(candidates with ``finding`` set by the model's judgement, its answers). One call per JUDGE_BATCH."""
+) -> tuple[tuple[Evidence, ...], list[Usage]]:
+    """(candidates with ``finding`` set by the model's judgement, each call's usage). One call per JUDGE_BATCH."""
     from docintel.citations import extract_citations
     from docintel.context import instructions
     from docintel.pipeline import run
@@ -71,7 +72,7 @@ def judge_candidates(
     from docintel.tokens import count_tokens
 
     judged: list[Evidence] = []
-    answers: list[str] = []
+    usages: list[Usage] = []
     for at in range(0, len(candidates), JUDGE_BATCH):
         batch = candidates[at : at + JUDGE_BATCH]
         cited = []
@@ -94,6 +95,6 @@ def judge_candidates(
         answer = run(prompt, plan, backend)
         citations, _ = extract_citations(answer.text, prompt)
         real = {c.id for c in citations}
-        answers.append(answer.text)
+        usages.append(answer.usage)
         judged.extend(replace(e, finding=str(n) in real) for n, e in enumerate(batch, start=1))
-    return tuple(judged), answers
+    return tuple(judged), usages

@@ -12,8 +12,9 @@ MAX_QUOTE_LINES = 6
 
 EVIDENCE_ONLY_NOTE = (
     "**Evidence only, not a verdict.** No language model judged this corpus (backend `extractive`). Each item "
-    "lists the spans retrieval selected for its question and the lines that match the item's patterns "
-    "(*candidate findings*). A reviewer, or a run with a model backend, decides which are real."
+    "lists the spans retrieval selected for its question and the places the code's syntax (or, in files no syntax "
+    "rule reads, the item's line patterns) points at (*candidate findings*). A reviewer, or a run with a model "
+    "backend, decides which are real."
 )
 
 
@@ -99,13 +100,13 @@ def _item_section(r: ItemResult, *, evidence_only: bool) -> list[str]:
     findings = r.findings
     others = [e for e in r.evidence if not e.finding]
     if findings:
-        out.append("Candidate findings (pattern matches):" if evidence_only else "Findings:")
+        out.append("Candidate findings (from syntax or line patterns, not judged):" if evidence_only else "Findings:")
         out.append("")
         for e in findings:
             out.append(f"- `{e.span.label()}` — `{_one_line(e.quote)}`")
         out.append("")
     elif evidence_only:
-        out += ["No line matches this item's patterns.", ""]
+        out += ["No candidate: no syntax rule or line pattern of this item matches.", ""]
     if others:
         out += ["Retrieved evidence:" if evidence_only else "Other cited evidence:", ""]
         for e in others:

@@ -13,7 +13,7 @@ from docintel.audit.checklists import Checklist, ChecklistItem, severity_rank
 from docintel.corpus import SourceSpan
 from docintel.plan import Plan
 
-EvidenceSource = Literal["answer", "search", "pattern"]
+EvidenceSource = Literal["answer", "search", "pattern", "syntax"]  # syntax: docintel.audit.code_findings
 Verdict = Literal["evidence_only", "model"]
 
 

@@ -145,7 +145,7 @@ def run_item(
     started = time.monotonic()
     answer = handle.ask(audit_question(item), backend=backend, profile=profile)
     evidence = answer_evidence(answer, item, evidence_only=evidence_only)
-    notes = answer.notes
+    notes, usage = answer.notes, answer.usage
     # Syntax candidates (docintel.audit.candidates): listed as candidates without a model, judged by one with it.
     syntax = candidate_evidence(handle.corpus, item, checklist.kinds) if has_syntax_rules(item) else None
     if evidence_only:
@@ -153,15 +153,23 @@ def run_item(
             evidence = search_evidence(handle, item)
         evidence += syntax if syntax is not None else pattern_evidence(handle.corpus, item, checklist.kinds)
     elif syntax and not isinstance(backend, str):
-        judged, _ = judge_candidates(backend, handle.corpus, item, syntax, answer.plan)
+        judged, calls = judge_candidates(backend, handle.corpus, item, syntax, answer.plan)
+        cited = [e.span for e in evidence if e.finding]
+        # a candidate on a line the answer already cites as a finding is that finding, not a second one
+        judged = tuple(
+            e
+            for e in judged
+            if not any(c.path == e.span.path and c.start_line <= e.span.start_line <= c.end_line for c in cited)
+        )
         evidence += judged
-        notes = (*notes, f"the model judged {len(judged)} syntax candidates: {sum(e.finding for e in judged)} real")
+        usage = sum(calls, usage)
+        notes = (*notes, f"the model judged {len(syntax)} syntax candidates: {sum(e.finding for e in judged)} more")
     return ItemResult(
         item=item,
         plan=answer.plan,
         answer=answer.text,
         evidence=evidence,
-        usage=answer.usage,
+        usage=usage,
         insufficient_context=answer.insufficient_context,
         seconds=time.monotonic() - started,
         notes=notes,

@@ -94,7 +94,8 @@ def _rule(item: ChecklistItem, *, evidence_only: bool) -> dict[str, Any]:
 def _result(item: ChecklistItem, e: Evidence, index: int, *, evidence_only: bool) -> dict[str, Any]:
     level, _ = LEVELS[item.severity]
     first_line = next((ln.strip() for ln in e.quote.splitlines() if ln.strip()), "")
-    how = "matches the checklist pattern (candidate, not judged by a model)" if evidence_only else "cited by the model"
+    found_by = "found from the code's syntax" if e.source == "syntax" else "matches the checklist pattern"
+    how = f"{found_by} (candidate, not judged by a model)" if evidence_only else "cited by the model"
     region: dict[str, Any] = {
         "startLine": max(1, e.span.start_line),
         "endLine": max(1, e.span.end_line, e.span.start_line),

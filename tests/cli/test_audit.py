@@ -41,7 +41,8 @@ def test_sarif_report_is_valid_and_points_at_the_unsafe_lines(repo: Path, tmp_pa
         for r in run["results"]
     }  # fmt: skip
     assert located == {
-        ("sql-string-building", "shop/db.py", 14),
+        ("sql-string-building", "shop/db.py", 14),  # the f-string that builds the SQL
+        ("sql-string-building", "shop/db.py", 15),  # the execute() it flows into
         ("shell-injection", "shop/ops.py", 8),
         ("hard-coded-credentials", "shop/db.py", 5),
     }
@@ -59,7 +60,7 @@ def test_markdown_report_on_stdout_and_fail_on_exit_code(repo: Path) -> None:
     assert md.startswith("# Audit: Code security review")
     assert "**Evidence only, not a verdict.**" in md and "| planned for profile | claude-sonnet-4-6 |" in md
     assert '- `shop/db.py:14` — `query = f"SELECT id, name, email FROM customers' in md
-    assert "3 candidate findings in 7 items (worst: critical)" in result.stderr
+    assert "4 candidate findings in 12 items (worst: critical)" in result.stderr
 
 
 def test_no_fail_when_findings_are_below_the_threshold(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ def test_markdown_header_is_reproducible_and_says_evidence_only(evidence_report:
     assert "| sql-string-building | high | full | 1,280 | 0% | $0.0123 | 0 | 0% | 1 | 1 |" in md
     assert "| unsafe-deserialization | high | full | 1,280 | 0% | $0.0123 | 0 | 0% | 0 | 0 |" in md
     assert '- `src/app.py:16` — `return subprocess.run("ping -c 1 " + host, shell=True, check=False)`' in md
-    assert "**3 candidate findings** in 3 of 7 items; worst severity: critical." in md
+    assert "**3 candidate findings** in 3 of 12 items; worst severity: critical." in md
 
 
 def test_json_report_and_fail_on(evidence_report: AuditReport) -> None:
@@ -23,7 +23,7 @@ def test_json_report_and_fail_on(evidence_report: AuditReport) -> None:
     assert data["corpus"]["content_hash"] == evidence_report.corpus_hash
     assert data["summary"]["findings"] == 3 and data["summary"]["worst_severity"] == "critical"
     assert data["summary"]["planned_by_route"] == {
-        "full": {"items": 7, "tokens": 8960, "cache_read": 0, "cost_usd": 0.0861}
+        "full": {"items": 12, "tokens": 15360, "cache_read": 0, "cost_usd": 0.1476}
     }
     by_id = {i["id"]: i for i in data["items"]}
     assert by_id["shell-injection"]["evidence"][0]["label"] == "src/app.py:16"

@@ -73,12 +73,17 @@ def test_model_verdict_findings_are_the_cited_spans(shop: CorpusHandle, two_item
     assert [(e.span.path, e.source) for e in shell.findings] == [("shop/ops.py", "answer")]
     assert "shell=True" in shell.findings[0].quote
     assert pickle_.findings == () and pickle_.answer == NONE_FOUND  # "none found" is not a finding
-    assert all(e.source == "answer" for r in report.items for e in r.evidence)  # no pattern sweep with a model
+    # no pattern sweep with a model: the answer's citations, and the syntax candidates the model judged (one here,
+    # on the line the answer already cites, so it is not listed twice)
+    assert all(e.source == "answer" for r in report.items for e in r.evidence)
+    assert "the model judged 1 syntax candidates: 0 more" in shell.notes
+    assert "Which of these are real cases of: Shell command built from input?" in model.prompts[1].question
     # each item was routed like any question; the question carried the hints and the explicit-none instruction
     assert model.prompts[0].question.endswith(f"If there is none, answer exactly: {NONE_FOUND}.")
     assert "Look for: subprocess, shell=True" in model.prompts[0].question
     assert shell.plan.mode == "full" and shell.plan.profile == "claude-haiku-4-5"
-    assert 0.49 < shell.cached_share <= 0.5 and report.usage.cost_usd == pytest.approx(0.002)
+    # two questions and one judging call, each $0.001 by the fake
+    assert 0.49 < shell.cached_share <= 0.5 and report.usage.cost_usd == pytest.approx(0.003)
     assert report.fails("high") and not report.fails("critical")
     md = render(report, "md")
     assert "Evidence only" not in md and "**1 findings** in 1 of 2 items" in md and "Found 1: [" in md
@@ -93,7 +98,7 @@ def test_evidence_only_lists_retrieval_and_pattern_lines(shop: CorpusHandle, two
     assert report.verdict == "evidence_only" and report.profile == "claude-sonnet-4-6"
     shell = report.items[0]
     assert [(e.span.path, e.span.start_line) for e in shell.findings] == [("shop/ops.py", 8)]
-    assert all(e.source == "pattern" for e in shell.findings)
+    assert all(e.source == "syntax" for e in shell.findings)  # from the call's syntax, not a line pattern
     assert any(e.source in ("answer", "search") and not e.finding for e in shell.evidence)
     assert shell.plan.tokens.total > 0 and shell.plan.cost_usd > 0  # what a Sonnet run would send
     assert report.items[1].findings == ()

@@ -29,7 +29,7 @@ def test_sarif_validates_against_the_official_schema(
 def test_sarif_carries_what_github_code_scanning_reads(evidence_report: AuditReport) -> None:
     run = to_sarif(evidence_report)["runs"][0]
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
-    assert len(rules) == 7
+    assert len(rules) == 12
     assert rules["hard-coded-credentials"]["defaultConfiguration"]["level"] == "error"
     assert rules["hard-coded-credentials"]["properties"]["security-severity"] == "9.5"
     assert rules["path-traversal"]["defaultConfiguration"]["level"] == "warning"
