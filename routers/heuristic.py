@@ -387,10 +387,15 @@ def _say_named_whole(sizes: Sizes) -> Reason:
     )
 
 
+def _a(word: str) -> str:
+    """``word`` with its article: "an aggregate", "a summary"."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def _say_needs_everything(qtype: QuestionType) -> Reason:
     return Reason(
         "needs_everything",
-        f"a {qtype} question needs every relevant part, and the whole text fits the effective window: read it all",
+        f"{_a(qtype)} question needs every relevant part, and the whole text fits the effective window: read it all",
         {"type": qtype},
     )
 
@@ -398,7 +403,7 @@ def _say_needs_everything(qtype: QuestionType) -> Reason:
 def _say_map_reduce(qtype: QuestionType, mr: Estimate, group_tokens: int) -> Reason:
     return Reason(
         "map_reduce",
-        f"a {qtype} question needs every relevant part, but the text is larger than the effective "
+        f"{_a(qtype)} question needs every relevant part, but the text is larger than the effective "
         f"window: read it in {mr.groups} window-sized groups, then combine the findings",
         {"groups": mr.groups, "group_tokens": group_tokens},
     )
