@@ -220,9 +220,58 @@ def basic_auth_ok(encoded: str) -> bool:
     return url_password_ok(user, password)
 
 
+# A literal (lowercase) every match of a pattern contains: ``in`` over the lowered text is ~100x faster than a regex
+# scan, and most texts hold none of them. Patterns missing here are always run.
+_HINTS: dict[str, tuple[str, ...]] = {
+    "private-key": ("private",),
+    "anthropic-key": ("sk-ant-",),
+    "openai-key": ("sk-proj-", "sk-svcacct-", "sk-admin-"),
+    "google-api-key": ("aiza",),
+    "google-oauth-secret": ("gocspx-",),
+    "github-token": ("github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    "gitlab-token": ("glpat-",),
+    "slack-token": ("xox",),
+    "slack-webhook": ("hooks.slack.com",),
+    "stripe-key": ("k_live_", "k_test_"),
+    "npm-token": ("npm_",),
+    "pypi-token": ("pypi-age",),
+    "sendgrid-key": ("sg.",),
+    "huggingface-token": ("hf_",),
+    "twilio-key": ("sk",),
+    "digitalocean-token": ("dop_v1_",),
+    "shopify-token": ("shpat_", "shpca_", "shppa_", "shpss_"),
+    "azure-storage-key": ("accountkey=", "sharedaccesskey="),
+    "aws-secret-key": ("secret",),
+    "bearer-token": ("authorization",),
+    "basic-auth-header": ("authorization",),
+}
+_ASSIGNMENT_NAMES = re.compile(
+    r"passw|passwd|pwd|passphrase|secret|token|api[_\-.]?key|apikey|access[_\-.]?key|private[_\-.]?key"
+    r"|auth[_\-.]?key|credential|signing[_\-.]?key"
+)
+
+
+def _lines_with(lowered: str, text: str, names: re.Pattern[str]) -> Iterator[tuple[int, str]]:
+    """(offset, line) of each line of ``text`` that mentions one of ``names`` (matched in the lowered text)."""
+    seen: set[int] = set()
+    for m in names.finditer(lowered):
+        start = text.rfind("\n", 0, m.start()) + 1
+        if start in seen:
+            continue
+        seen.add(start)
+        end = text.find("\n", m.start())
+        yield start, text[start : end if end >= 0 else len(text)]
+
+
 def rule_hits(text: str) -> Iterator[tuple[int, int, str, bool]]:
     """(start, end, kind, anchored) for our rules. Anchored hits are secrets only where found."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few Unicode letters change length when lowered: no shortcuts then
+        lowered = ""
     for kind, pattern, group in TOKEN_PATTERNS:
+        hints = _HINTS.get(kind)
+        if lowered and hints and not any(h in lowered for h in hints):
+            continue
         for m in pattern.finditer(text):
             if m.group(group) and (kind != "basic-auth-header" or basic_auth_ok(m.group(group))):
                 yield m.start(group), m.end(group), kind, False
@@ -230,13 +279,15 @@ def rule_hits(text: str) -> Iterator[tuple[int, int, str, bool]]:
         user, password = m.group(1), m.group(2)
         if url_password_ok(user, password):
             yield m.start(2), m.end(2), "url-credentials", False
-    for m in ASSIGNMENT.finditer(text):
-        name = m.group(1)
-        group = 2 if m.group(2) is not None else 3
-        value = m.group(group)
-        end = m.start(group) + len(value.rstrip(".,;:)]}"))
-        if credential_like(value, name=name) and not HASH_NAMES.search(name.lower().replace("-", "_")):
-            yield m.start(group), end, _assignment_kind(name), True
+    lines = _lines_with(lowered, text, _ASSIGNMENT_NAMES) if lowered else iter([(0, text)])
+    for offset, line in lines:  # only lines that name a credential: the assignment regex is slow on whole texts
+        for m in ASSIGNMENT.finditer(line):
+            name = m.group(1)
+            group = 2 if m.group(2) is not None else 3
+            value = m.group(group)
+            end = m.start(group) + len(value.rstrip(".,;:)]}"))
+            if credential_like(value, name=name) and not HASH_NAMES.search(name.lower().replace("-", "_")):
+                yield offset + m.start(group), offset + end, _assignment_kind(name), True
     for m in PROSE.finditer(text):
         value = m.group(2)
         if prose_value_ok(value):
