@@ -1,7 +1,7 @@
 """The code-security audit's candidates against bandit, and against the audit's own line patterns (the baseline,
 measured in the same run).
 
-    .venv/bin/python benchmarks/bench_audit_bandit.py [--json]
+    .venv/bin/python benchmarks/bench_audit_bandit.py [--json] [--target DIR ...]
 
 Targets: ``examples/repo`` and a tree of deliberately vulnerable code this script writes to a temp folder
 (``tests/docintel/audit/vulnerable_code.py``: three Python web apps, JavaScript, a shell script, config files).
@@ -191,11 +191,15 @@ def measure(name: str, target: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--target", action="append", type=Path, default=[], help="also measure this code folder (repeatable)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="docintel-vulnerable-") as scratch:
         results = [
             measure("examples/repo", ROOT / "examples" / "repo"),
             measure("vulnerable apps (written by the benchmark)", write_vulnerable(Path(scratch))),
+            *(measure(str(t), t) for t in args.target),
         ]
     if args.json:
         print(json.dumps(results, indent=2))
