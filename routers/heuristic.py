@@ -206,7 +206,7 @@ class HeuristicRouter:
         reasons = [_say_question(analysis)]
         if sizes.scoped:
             reasons.append(_say_named(request, sizes))
-        if request.candidates:
+        if request.candidates and not sizes.scoped:
             reasons.append(_say_ambiguous(request))
         full, retrieve = sizes.full, sizes.retrieve
         fallback: Mode | None = "full" if sizes.fits_window else None
@@ -339,10 +339,16 @@ def _say_question(analysis: QuestionAnalysis) -> Reason:
 
 def _say_named(request: RouteRequest, sizes: Sizes) -> Reason:
     tokens = sizes.stats.tokens
+    data = {"paths": list(request.scope), "words": list(request.scope_words), "tokens": tokens}
+    if request.candidates:  # a name several documents share ("the FRANCHISE AGREEMENT")
+        shown = ", ".join(request.scope[:5]) + (" …" if len(request.scope) > 5 else "")
+        text = (
+            f"the question's name fits {len(request.scope)} documents about equally ({shown}; {tokens:,} tokens): "
+            "only they are read; name the parties to single one out"
+        )
+        return Reason("named_group", text, {**data, "candidates": list(request.candidates)})
     return Reason(
-        "named_document",
-        f"the question names {', '.join(request.scope)} ({tokens:,} tokens); only it is read",
-        {"paths": list(request.scope), "words": list(request.scope_words), "tokens": tokens},
+        "named_document", f"the question names {', '.join(request.scope)} ({tokens:,} tokens); only it is read", data
     )
 
 

@@ -164,9 +164,12 @@ class IdentityIndex:
         ranked = sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0]))
         best_path, (best, best_words) = ranked[0]
         threshold = min(2.5, 0.9 * math.log((self.m + 1) / 2))
-        if best < threshold:
-            return None
         tied = [p for p, (s, _) in ranked if s * CLEAR_MARGIN > best]
+        # one document needs a name as rare as a word found in one text; a group of them (a title they share) half
+        # (and a group only when it is a small part of the corpus: words most documents share name nothing)
+        group = 2 <= len(tied) <= min(MAX_CANDIDATES, self.m / 3)
+        if best < threshold and not (group and best >= threshold / 2):
+            return None
         scores = {p: round(s, 2) for p, (s, _) in ranked[:MAX_CANDIDATES]}
         if len(tied) == 1:
             return ScopeMatch((best_path,), tuple(sorted(best_words)), round(best, 2), "identity", scores=scores)
@@ -174,7 +177,8 @@ class IdentityIndex:
             words = sorted(set().union(*(scored[p][1] for p in tied)))
             return ScopeMatch(tuple(sorted(tied)), tuple(words), round(best, 2), "identity", scores=scores)
         words = sorted(best_words)
-        return ScopeMatch((), tuple(words), round(best, 2), "identity", tuple(tied[:MAX_CANDIDATES]), scores)
+        how = "identity" if len(tied) <= MAX_CANDIDATES else "identity-many"
+        return ScopeMatch((), tuple(words), round(best, 2), how, tuple(tied[:MAX_CANDIDATES]), scores)
 
     def scores(self, question: str) -> dict[str, tuple[float, set[str]]]:
         """Per prose document: the summed weight of the identity words the question shares with it, and those words.
@@ -339,8 +343,10 @@ def resolve_scope(question: str, corpus: Corpus, index: Any, *, asks_across: boo
     if named is not None and named.paths:
         return named
     ix = identity_index(corpus)
-    if asks_across or ix.code or index is None or len(ix.words_of) < 2:
+    if asks_across or ix.code or len(ix.words_of) < 2:
         return named
+    if index is None:
+        return _named_group(named) or named
     ranking = rank_documents(question, corpus, index)
     if ranking.winner is not None and named is None:
         return ScopeMatch((ranking.winner,), (), ranking.ranked[0][1], "ranked", scores=dict(ranking.ranked[:5]))
@@ -351,6 +357,18 @@ def resolve_scope(question: str, corpus: Corpus, index: Any, *, asks_across: boo
         inside = sorted(((mass.get(p, 0.0), p) for p in named.candidates), reverse=True)
         if inside and inside[0][0] > 0 and inside[0][0] >= CLEAR_WINNER * (inside[1][0] if len(inside) > 1 else 0.0):
             return ScopeMatch((inside[0][1],), named.words, named.score, "identity+ranked", scores=named.scores)
+    group = _named_group(named)
+    if group is not None:
+        return group
     if len(pool) < 2:
         return named
     return ScopeMatch((), named.words if named else (), 0.0, "ambiguous", tuple(pool), named.scores if named else {})
+
+
+def _named_group(named: ScopeMatch | None) -> ScopeMatch | None:
+    """A name several documents share ("the FRANCHISE AGREEMENT": five franchise agreements): read within them,
+    and say which they are."""
+    if named is None or named.how != "identity" or len(named.candidates) < 2:
+        return None
+    pool = named.candidates
+    return ScopeMatch(tuple(sorted(pool)), named.words, named.score, "named-group", pool, named.scores)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from docintel.routers.scope import named_documents
 
 NDA_TEXT = "This Non-Disclosure Agreement protects Confidential Information of the Disclosing Party."
@@ -107,3 +109,22 @@ def test_code_question_never_scoped_onto_docs_by_common_words() -> None:
 def test_code_question_scoped_by_an_exact_path() -> None:
     match = named_documents("What does main() in src/pkg/main.py return?", REPO)
     assert match is not None and match.paths == ("src/pkg/main.py",) and match.how == "path"
+
+
+def test_a_name_several_documents_share_scopes_to_that_group(tmp_path: Path) -> None:
+    """The SUPPLY AGREEMENT when five supply agreements exist: read within those five, and list them."""
+    from docintel.ingest import load_corpus
+    from docintel.routers.scope import resolve_scope
+
+    for i in range(5):
+        (tmp_path / f"supplier-{i}.txt").write_text(
+            f"SUPPLY AGREEMENT\nThis Supply Agreement is between Vendor{i} Corp. and Buyer{i} Inc.\n"
+        )
+    for i, title in enumerate(["LICENSE AGREEMENT", "ESCROW AGREEMENT", "AGENCY AGREEMENT"] * 5):
+        (tmp_path / f"other-{i}.txt").write_text(f"{title}\nThis agreement is between Other{i} LLC and Party{i}.\n")
+    corpus = load_corpus(tmp_path)
+    match = resolve_scope("Which law governs the SUPPLY AGREEMENT?", corpus, None)
+    assert match is not None and match.how == "named-group"
+    assert set(match.paths) == set(match.candidates) == {f"supplier-{i}.txt" for i in range(5)}
+    one = resolve_scope("Which law governs the SUPPLY AGREEMENT between Vendor3 Corp. and Buyer3?", corpus, None)
+    assert one is not None and one.paths == ("supplier-3.txt",)
