@@ -89,6 +89,11 @@ class AskResult(BaseModel):
     tokens: TokensOut
     cached_tokens: int
     insufficient_context: bool = Field(description="the answer says the context did not hold the answer")
+    confidence: float | None = Field(
+        default=None,
+        description="0..1 when the backend rates its own answer (extractive); below its threshold the answer says "
+        "no clear answer was found and lists the closest passages as evidence only",
+    )
     invalid_citations: list[str]
     backend: str
     model: str
@@ -207,6 +212,7 @@ def ask_result(path: str, answer: Answer) -> AskResult:
         tokens=_tokens(answer.plan, answer),
         cached_tokens=answer.usage.cache_read_tokens,
         insufficient_context=answer.insufficient_context,
+        confidence=answer.confidence,
         invalid_citations=list(answer.invalid_citations),
         backend=answer.backend,
         model=answer.model,

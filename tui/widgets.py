@@ -97,7 +97,8 @@ def plan_badge_text(plan: Plan, answer: Answer | None = None) -> Text:
         share = usage.cache_read_tokens / usage.input_tokens if usage.input_tokens else 0.0
         text.append(
             f"\nsent {usage.input_tokens:,} in / {usage.output_tokens:,} out · ${usage.cost_usd:.4f} · "
-            f"{share:.0%} cached · {answer.backend}/{answer.model}",
+            f"{share:.0%} cached · {answer.backend}/{answer.model}"
+            + ("" if answer.confidence is None else f" · confidence {answer.confidence:.2f}"),
             style="dim",
         )
         if answer.insufficient_context:

@@ -73,6 +73,7 @@ async def test_ask_returns_citations_route_and_tokens(server: MCPServer, roots: 
     assert out["route"]["mode"] in ("full", "retrieve", "map_reduce") and out["route"]["reasons"]
     assert out["tokens"]["estimated_input"] > 0
     assert out["insufficient_context"] is False and out["backend"] == "extractive"
+    assert 0.0 < out["confidence"] <= 1.0  # the extractive backend rates its answer
 
 
 async def test_plan_says_which_route_and_why(server: MCPServer) -> None:
