@@ -232,6 +232,22 @@ async def test_a_backend_error_is_a_notification_and_the_next_question_works(
         assert [c.span.clause for c in app.query_one(EvidenceList).citations] == ["12.1"]
 
 
+async def test_llamacpp_without_a_model_is_a_one_line_notification(contract_dir: Path) -> None:
+    """Issue 12: choosing llamacpp in the UI with no GGUF used to raise a raw TypeError; now the backend factory's
+    one-line message is shown, and options given with --backend-option reach the backend they belong to."""
+    app = DocintelApp(contract_dir, backend="extractive", backend_options={})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_opened(app, pilot)
+        app.query_one("#backend", Select).value = "llamacpp"
+        await pilot.pause()
+        failed = await ask(app, pilot)
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("pass --backend-option model=") for m in messages), messages
+        assert not any("TypeError" in m for m in messages)
+        assert "error: pass --backend-option model=" in str(failed.query_one(PlanBadge).render())
+        assert app.backend_options == {"extractive": {}}
+
+
 async def test_profile_choice_prices_the_plan_and_ctrl_l_clears(contract_dir: Path) -> None:
     app = DocintelApp(contract_dir)
     async with app.run_test(size=SIZE) as pilot:
