@@ -287,8 +287,14 @@ class VLLMBackend:
             method="POST",
         )
         try:
+            ends = time.monotonic() + self.timeout_s  # the same total deadline as the SDK calls (backends.deadline)
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                data = json.loads(response.read())
+                parts = []
+                while part := response.read1(65536):  # what has arrived: a trickle cannot block the check
+                    parts.append(part)
+                    if time.monotonic() > ends:
+                        raise BackendError(f"vLLM server at {self.root_url}{path}: {deadline_message(self.timeout_s)}")
+                data = json.loads(b"".join(parts))
         except ValueError as e:
             raise BackendError(self._garbage_message(f"POST {path}", e)) from None
         except urllib.error.HTTPError as e:

@@ -214,3 +214,28 @@ def test_vllm_stream_kept_open_by_comments_ends_at_the_deadline() -> None:
     assert "1.5 s deadline" in str(caught.value) and server.url in str(caught.value)
     assert server.count(*CHAT) == 1
     assert elapsed < 1.5 * 3
+
+
+def test_vllm_tokenize_that_trickles_or_answers_html_is_one_line() -> None:
+    def trickle(h: Handler, _body: dict[str, Any]) -> None:
+        h.send_response(200)
+        h.send_header("content-type", "application/json")
+        h.send_header("content-length", "1000")
+        h.end_headers()
+        while not server.stop_event.is_set():
+            h.wfile.write(b" ")
+            h.wfile.flush()
+            time.sleep(0.3)
+
+    with MisbehavingServer() as server:
+        server.routes[MODELS] = models_ok
+        server.routes[("POST", "/tokenize")] = trickle
+        backend = vllm_backend(server, timeout_s=1.5)
+        started = time.monotonic()
+        with pytest.raises(BackendError) as caught:
+            backend.count_tokens(prompt())
+        assert "1.5 s deadline" in str(caught.value) and time.monotonic() - started < 1.5 * 3
+        server.routes[("POST", "/tokenize")] = lambda h, b: h.send_raw(200, "text/html", b"<html>nope</html>")
+        with pytest.raises(BackendError) as caught:
+            vllm_backend(server).count_tokens(prompt())
+    assert "did not answer like a vLLM" in str(caught.value) and "POST /tokenize" in str(caught.value)
