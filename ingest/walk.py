@@ -6,8 +6,9 @@ ignore file (``.docintelignore`` by default, gitignore syntax, any level) above 
 As in git, a file inside an ignored folder cannot be re-included: ignored folders are pruned, never listed, and
 reported once.
 
-Each file is opened at most once here, for an 8 KB sniff (binary, minified, generated, Git LFS pointer); the loaders
-read it later. The walk is iterative (a stack, not recursion): any depth of folders is fine. A git submodule that is
+Each file is opened at most once here, for an 8 KB sniff (binary, minified, Git LFS pointer); the loaders read it
+later. Generated code is read: the ``generated`` document kind (``docintel.kinds.data``) sets it aside, searchable
+on request. The walk is iterative (a stack, not recursion): any depth of folders is fine. A git submodule that is
 not checked out (an empty folder listed in ``.gitmodules``, or holding only its ``.git`` file) is reported, not
 silently empty. A name that is not valid UTF-8 is recorded in its escaped spelling (``docintel.ingest.paths``).
 """
@@ -43,13 +44,9 @@ LOCK_FILES = frozenset(
     }
 )  # fmt: skip
 MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".min.cjs", ".min.css", "-min.js", "-min.css")
-GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", ".pb.go", ".pb.cc", ".pb.h", ".g.dart", ".designer.cs")
 # Prose may legitimately have one paragraph per line (contracts, transcripts): never judged minified by content.
 PROSE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".rst", ".vtt", ".srt", ""})
 MINIFIED_AVERAGE_LINE = 1000  # characters; hand-written code averages well under 100
-_GENERATED_HEADER = re.compile(
-    rb"Code generated .{0,200}DO NOT EDIT|@generated\b|(?i:auto-?generated .{0,80}do not (edit|modify))"
-)
 
 
 @dataclass(frozen=True)
@@ -98,8 +95,6 @@ def name_skip_reason(name: str) -> str | None:
         return "lock file"
     if lower.endswith(MINIFIED_SUFFIXES):
         return "minified"
-    if lower.endswith(GENERATED_SUFFIXES):
-        return "generated"
     return None
 
 
@@ -118,8 +113,6 @@ def content_skip_reason(name: str, size: int, head: bytes, max_bytes: int) -> st
             lines += 1
         if len(head) / max(1, lines) > MINIFIED_AVERAGE_LINE:
             return f"minified (lines average over {MINIFIED_AVERAGE_LINE} characters)"
-    if _GENERATED_HEADER.search(b"\n".join(head.split(b"\n", 6)[:6])):
-        return "generated"
     if size > max_bytes:
         return f"too large ({_size(size)} > {_size(max_bytes)})"
     return None

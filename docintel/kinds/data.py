@@ -144,7 +144,7 @@ class GeneratedKind(DocumentKind):
     def detect(self, sample: FileSample) -> str | None:
         if sample.name.endswith(GENERATED_NAMES):
             return "generated code (file name)"
-        found = _GENERATED.search(sample.head[:2000])
+        found = _GENERATED.search("\n".join(sample.head[:4000].split("\n", 10)[:10]))  # a header: the first lines
         if found:
             return f"generated ({' '.join(found.group(0).split())[:60]})"
         return None

@@ -84,11 +84,13 @@ def test_walk_keeps_sources_and_reports_each_skip(repo: Path) -> None:
     assert files == [
         ".docintelignore",
         ".gitignore",
+        "api_pb2.py",  # generated code is read (the generated kind sets it aside)
         "app.py",
         "app_alias.py",
         "docs/terms.docx",
         "docs/terms.pdf",
         "empty.py",
+        "gen.go",
         "latin1.py",
         "notes.txt",
         "pkg/.docintelignore",
@@ -99,13 +101,11 @@ def test_walk_keeps_sources_and_reports_each_skip(repo: Path) -> None:
     ]
     reasons = {s.path: s.reason for s in skipped}
     assert reasons == {
-        "api_pb2.py": "generated",
         "build/": "ignored by .gitignore",
         "debug.log": "ignored by .gitignore",
         "dist/bundle.js": "minified (lines average over 1000 characters)",
         "escape.py": "symlink outside the corpus",
         "fixtures/": "ignored by .docintelignore",
-        "gen.go": "generated",
         "go.sum": "lock file",
         "huge.txt": "too large (3.0 MB > 2.0 MB)",
         "keep.log": "ignored by .gitignore",
