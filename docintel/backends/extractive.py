@@ -26,7 +26,7 @@ from docintel.tokens import count_tokens
 MAX_QUOTES = 3
 MAX_QUOTES_AGGREGATE = 12  # "list every ..." wants every match, not the best three
 MAX_EVIDENCE = 2  # quotes listed as evidence under "no clear answer"
-RELATIVE_CUTOFF = 0.85  # further quotes must score at least this share of the best one
+RELATIVE_CUTOFF = 0.75  # further quotes must score at least this share of the best one
 # The best sentence's score (0..1, see sentence_rank) below which docintel says it found no clear answer. Set on
 # the eval's dev cases (docs/evaluation.md, "Answers"): lookups' best evidence mostly scores above it, the closest
 # sentence to a question the corpus does not answer mostly below.
@@ -55,8 +55,10 @@ def _units(prompt: Prompt) -> list[Unit]:
     return out
 
 
-def _pick(ranked: list[Scored], limit: int) -> list[Scored]:
-    """The best unit and those close to it, without repeating a sentence or a heading after the first."""
+def _pick(ranked: list[Scored], limit: int, *, one_per_passage: bool = True) -> list[Scored]:
+    """The best unit and those close to it, without repeating a sentence or a heading after the first. One quote
+    per passage (unless every match is wanted): three places the answer may be are worth more than three
+    sentences of one."""
     best = ranked[0].score
     chosen: list[Scored] = []
     texts: set[str] = set()
@@ -64,7 +66,8 @@ def _pick(ranked: list[Scored], limit: int) -> list[Scored]:
         if len(chosen) >= limit or s.score < best * RELATIVE_CUTOFF:
             break
         overlaps = any(c.unit.path == s.unit.path and c.unit.start < s.unit.end < c.unit.end for c in chosen)
-        if s.unit.text in texts or overlaps or (chosen and len(s.unit.text.split()) < MIN_WORDS):
+        same_passage = one_per_passage and any(c.unit.cid == s.unit.cid for c in chosen)
+        if s.unit.text in texts or overlaps or same_passage or (chosen and len(s.unit.text.split()) < MIN_WORDS):
             continue
         texts.add(s.unit.text)
         chosen.append(s)
@@ -89,7 +92,7 @@ def extractive_result(prompt: Prompt) -> ExtractiveResult:
     confidence = round(min(1.0, ranked[0].score), 3)
     if confidence >= MIN_CONFIDENCE:
         aggregate = classify_question(prompt.question).type == "aggregate"
-        quotes = _pick(ranked, MAX_QUOTES_AGGREGATE if aggregate else MAX_QUOTES)
+        quotes = _pick(ranked, MAX_QUOTES_AGGREGATE if aggregate else MAX_QUOTES, one_per_passage=not aggregate)
         text = "\n".join([HEADING, "", *_quote_lines(quotes)])
         return ExtractiveResult(text, confidence, True, tuple(quotes))
     quotes = _pick(ranked, MAX_EVIDENCE)

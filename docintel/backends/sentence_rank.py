@@ -32,6 +32,8 @@ from docintel.words import QUESTION_WORDS, content_stems
 MAX_UNIT_CHARS = 600
 MIN_WORDS = 6  # shorter units (headings, signatures) say less than a full sentence with the same words
 SHORT_UNIT_FACTOR = 0.85
+RECITAL_FACTOR = 0.9  # "WHEREAS ..." recitals and all-capitals titles
+TITLE_WORDS = 12
 IDENTITY_CHARS = 300  # a document's opening (title, preamble) names it
 _NAME = re.compile(r"\b[A-Z][A-Za-z0-9&'-]+")
 IDENTITY_WEIGHT = 0.25  # a question word that names the document counts a quarter of one that says what is asked
@@ -41,10 +43,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[\"'(“A-Z0-9])|\n\s*\n")
 # Weights of the four signals (sum 1). Meaning and words carry most; the search rank breaks ties among units that
 # say the same thing; the answer type lifts the sentence that holds what was asked for over one that only repeats
 # the question's words. Chosen on the sample corpora in tests, then checked on the eval's dev cases per suite.
-W_RANK, W_WORDS, W_MEANING, W_TYPE = 0.2, 0.3, 0.35, 0.15
+W_RANK, W_WORDS, W_MEANING, W_TYPE = 0.3, 0.25, 0.3, 0.15
 # Cosine similarity (all-MiniLM-L6-v2) mapped to 0..1: unrelated sentences sit near 0.1, a paraphrase of the
-# question's clause at 0.5-0.7.
-SIM_FLOOR, SIM_CEIL = 0.1, 0.7
+# question's clause at 0.5-0.7, and on a document full of the question's vocabulary (an NDA asked about
+# "Confidential Information") many sentences reach 0.8: the ceiling keeps them apart.
+SIM_FLOOR, SIM_CEIL = 0.1, 0.85
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ _TYPE_QUESTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"\bhow\s+(?:long|many\s+(?:days|weeks|months|years))\b|\b(?:notice\s+period|term)\b", re.I),
     ),
     ("date", re.compile(r"\b(?:when|what\s+date|which\s+date|(?:effective|expiration|start|end)\s+date)\b", re.I)),
-    ("party", re.compile(r"\b(?:which|what)\s+(?:party|parties|company|companies)\b|\bparties\b", re.I)),
+    ("party", re.compile(r"\b(?:which|what|who\s+are\s+the)\s+(?:party|parties|company|companies)\b", re.I)),
     ("person", re.compile(r"^\s*who\b|\bwhich\s+(?:person|speaker|participant)\b", re.I)),
     (
         "code",
@@ -215,6 +218,19 @@ def _meaning(question: str, units: Sequence[Unit]) -> list[float]:
     return [min(1.0, max(0.0, (float(s) - SIM_FLOOR) / (SIM_CEIL - SIM_FLOOR))) for s in similarity.tolist()]
 
 
+def _form_factor(text: str) -> float:
+    """Headings, titles and recitals say what a document is about, not what it provides: they rank after a full
+    sentence that scores the same. (A long clause in capitals, as limitation clauses often are, is not a title.)"""
+    words = text.split()
+    if len(words) < MIN_WORDS:
+        return SHORT_UNIT_FACTOR
+    letters = [c for c in text if c.isalpha()]
+    title = len(words) <= TITLE_WORDS and bool(letters) and sum(c.isupper() for c in letters) > 0.9 * len(letters)
+    if title or text.lstrip().upper().startswith("WHEREAS"):
+        return RECITAL_FACTOR
+    return 1.0
+
+
 def content_question(question: str, identity: frozenset[str]) -> str:
     """The question without the words that only name the document (kept whole if little would be left)."""
     kept = [t for t in question.split() if not (set(content_stems(t)) & identity)]
@@ -248,7 +264,7 @@ def rank_units(
             units[i],
             scale
             * (w_rank * rank[i] + W_WORDS * words[i] + W_MEANING * m + w_type * typed[i])
-            * (SHORT_UNIT_FACTOR if len(units[i].text.split()) < MIN_WORDS else 1.0),
+            * _form_factor(units[i].text),
             rank[i],
             words[i],
             m,
