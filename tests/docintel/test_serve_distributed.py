@@ -139,7 +139,10 @@ def test_vllms_own_parser_accepts_every_generated_flag() -> None:
     ]
     script = (
         "import json, sys\n"
-        "from vllm.entrypoints.openai.cli_args import make_arg_parser\n"
+        "try:\n"
+        "    from vllm.entrypoints.launchers.cli_args import make_arg_parser\n"  # vLLM 0.32
+        "except ImportError:\n"
+        "    from vllm.entrypoints.openai.cli_args import make_arg_parser\n"
         "from vllm.utils.argparse_utils import FlexibleArgumentParser\n"
         "out = []\n"
         "for argv in json.loads(sys.argv[1]):\n"
