@@ -21,6 +21,7 @@ from textual.widgets.tree import TreeNode
 
 from docintel.answer import Answer, Citation
 from docintel.corpus import Corpus, Document, SourceSpan
+from docintel.display import visible_text
 from docintel.kinds import OutlineNode, kinds_in_order
 from docintel.kinds.base import tokens_label
 from docintel.plan import Plan
@@ -155,7 +156,7 @@ class AnswerView(Vertical):
         # a backend that did not stream, or an answer whose images/links were made inert (docintel.links): the final
         # text replaces what streamed, so no image is fetched and no link to an unknown host stays live
         if not self.markdown.source.strip() or answer.suspicious_links:
-            await self.markdown.update(answer.text)
+            await self.markdown.update(visible_text(answer.text))  # no internal marker on screen
         self.badge.show_answer(answer)
         self.done = True
 
