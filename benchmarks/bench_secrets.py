@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import string
 import sys
 import tempfile
@@ -595,6 +596,9 @@ def main() -> int:
     worst_family = min((h / t for h, t in fam.values() if t), default=0.0)
     met = total_sent == 0 and worst_family >= 0.95 and total_fp <= 0.01 * counted_clean
     print(f"\ngoal (0 sent, recall >= 95% per family, <= 1% look-alikes redacted): {'met' if met else 'NOT met'}")
+    shutil.rmtree(home, ignore_errors=True)  # the index; the corpus too unless --keep asked for it
+    if keep is None:
+        shutil.rmtree(root, ignore_errors=True)
     return 0 if met else 1
 
 
