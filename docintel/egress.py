@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from docintel.answer import BackendEvent
+from docintel.links import strip_invisible
 from docintel.prompt import Prompt
 from docintel.redact import (
     Placeholders,
@@ -66,7 +67,9 @@ def guard_prompt(prompt: Prompt, *, remote: bool = True, redact: bool | None = N
 
 
 def guard_text(text: str, *, remote: bool = True, redact: bool | None = None, path: str = "") -> str:
-    """``text`` as it may leave (pack output, an MCP result, a report): secrets replaced by placeholders."""
+    """``text`` as it may leave (pack output, an MCP result, a report): zero-width and bidi-control characters
+    stripped (always: they hide words from a reader), secrets replaced by placeholders (per the policy)."""
+    text = strip_invisible(text)
     if not text or not should_redact(remote=remote, redact=redact):
         return text
     hits = find_secrets(text, path)
@@ -86,8 +89,6 @@ def guard_text(text: str, *, remote: bool = True, redact: bool | None = None, pa
 def guard_json(value: Any, *, remote: bool = True, redact: bool | None = None) -> Any:
     """``value`` (dicts, lists, strings) with every string guarded: for JSON and SARIF output, where redacting the
     serialized text could cut an escape (``\\"``) and break the document."""
-    if not should_redact(remote=remote, redact=redact):
-        return value
     if isinstance(value, str):
         return guard_text(value, remote=remote, redact=redact)
     if isinstance(value, dict):

@@ -249,3 +249,8 @@ def test_wrapping_is_idempotent_and_keeps_the_explicit_option() -> None:
     off = wrap_backend(inner, redact=False)
     assert wrap_backend(off) is off and wrap_backend(off).redact_option is False
     assert wrap_backend(off, redact=True).inner is inner and wrap_backend(off, redact=True).redact_option is True
+
+
+def test_guard_text_strips_invisible_characters_whatever_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCINTEL_REDACT", "never")
+    assert guard_text("pay\u200b to\u202e account 42\n") == "pay to account 42\n"
