@@ -1,5 +1,6 @@
-"""Text files in the encodings people actually have: UTF-8 first, then a byte-order mark, then UTF-16 without one,
-then charset-normalizer's judgement (Latin-1, cp1252, ...). The encoding used is reported (``Document.encoding``,
+"""Text files in the encodings people actually have: a UTF-16/32 byte-order mark first, then UTF-16 without one
+(ASCII in UTF-16 is also valid UTF-8, NULs and all), then UTF-8, then cp1252 for Western text, then
+charset-normalizer's judgement (cp1251, Shift-JIS, ...). The encoding used is reported (``Document.encoding``,
 ``docintel stats``), because a wrong guess shows up as mojibake in citations and the user should be able to see why.
 
 Newlines are never translated, so character offsets match the file as other tools decode it.
@@ -38,24 +39,29 @@ def utf16_byte_order(head: bytes) -> str | None:
     for bom, name in _BOMS:
         if head.startswith(bom):
             return name if name.startswith("utf-16") else None
-    sample = head[: UTF16_SNIFF - UTF16_SNIFF % 2]
-    if len(sample) < 4 or len(sample) % 2:
-        sample = sample[: len(sample) - len(sample) % 2]
+    sample = head[:UTF16_SNIFF]
+    sample = sample[: len(sample) // 2 * 2]  # whole code units
     if len(sample) < 4:
         return None
     units = len(sample) // 2
     even_nulls = sample[0::2].count(0)
     odd_nulls = sample[1::2].count(0)
     for name, nulls, other in (("utf-16-le", odd_nulls, even_nulls), ("utf-16-be", even_nulls, odd_nulls)):
-        if nulls >= _MIN_NULL_SHARE * units and other <= 0.02 * units:
-            try:
-                text = sample.decode(name)
+        if nulls >= _MIN_NULL_SHARE * units and other <= 0.1 * units:  # (a U+xx00 char has its 0 on the other side)
+            try:  # the sniff may end inside a surrogate pair: drop that last unit
+                text = sample.decode(name) if _whole(sample, name) else sample[:-2].decode(name)
             except UnicodeDecodeError:
                 continue
             printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
             if printable >= 0.95 * len(text):
                 return name
     return None
+
+
+def _whole(sample: bytes, name: str) -> bool:
+    """False when ``sample`` ends with the first half of a UTF-16 surrogate pair."""
+    last = sample[-2:] if name == "utf-16-be" else sample[-1:-3:-1]
+    return not 0xD8 <= last[0] <= 0xDB
 
 
 def decode_text(rel_path: str, data: bytes) -> Decoded:

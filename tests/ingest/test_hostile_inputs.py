@@ -18,7 +18,7 @@ import pytest
 
 from docintel.ingest import IngestOptions, load_corpus
 from docintel.ingest.bombs import check_zip
-from docintel.ingest.encoding import decode_text
+from docintel.ingest.encoding import Decoded, decode_text
 from docintel.ingest.paths import fs_path, portable_name
 from docintel.ingest.walk import walk_files
 
@@ -282,3 +282,13 @@ def test_a_utf16_contract_is_detected_as_a_contract(tmp_path: Path) -> None:
     doc = load_corpus(root).document("msa.txt")
     assert doc.kind == "contract" and doc.encoding.startswith("utf-16")
     assert any(s.span.clause == "3" for s in doc.segments)
+
+
+@pytest.mark.parametrize("order", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_with_emoji_at_the_sniff_boundary(order: str) -> None:
+    from docintel.ingest.encoding import UTF16_SNIFF, utf16_byte_order
+
+    text = "Release notes 😀 ship on Friday. " * 200  # surrogate pairs, one of them cut by the 4 KB sniff
+    data = text.encode(order)
+    assert all(utf16_byte_order(data[:cut]) == order for cut in range(UTF16_SNIFF - 8, UTF16_SNIFF + 8))
+    assert decode_text("notes.txt", data) == Decoded(text, order)
