@@ -29,6 +29,9 @@ from docintel.plan import Plan
 from docintel.session import Session
 from docintel.session import open as open_corpus
 
+ModeName = Literal["full", "retrieve", "map_reduce"]
+PreferName = Literal["cost", "balanced", "quality"]
+
 INSTRUCTIONS = (
     "docintel answers questions about a code repository, contracts or meeting transcripts and cites exact spans. "
     "Use `outline` to see what a corpus holds, `ask` for a cited answer (the route taken and its cost come back), "
@@ -367,11 +370,20 @@ def build_server(
             raise ToolError(f"cannot read the corpus: {os_reason(e)}") from None
 
     @mcp.tool()
-    def ask(question: str, path: str = "", budget_tokens: int | None = None) -> AskResult:
+    def ask(
+        question: str,
+        path: str = "",
+        budget_tokens: int | None = None,
+        mode: ModeName | None = None,
+        prefer: PreferName = "balanced",
+        expect_questions: int = 1,
+    ) -> AskResult:
         """Answer a question about the corpus at `path`, citing exact spans (path, lines / page / timestamp).
 
         The result says which route was taken (full pass, retrieval or map-reduce) and why, the estimated and
         actual tokens and cost, cached tokens, and `insufficient_context` when the corpus did not hold the answer.
+        `mode` forces a route; `prefer` weighs recall against cost; `expect_questions` is how many questions
+        you will ask this corpus (a cached prefix is shared among them).
         """
         where, handle = cache.handle(path)
         answer = guarded(
@@ -381,12 +393,23 @@ def build_server(
             backend_options=options,
             profile=profile,
             budget_tokens=budget_tokens,
+            mode=mode,
+            prefer=prefer,
+            expect_questions=max(1, expect_questions),
         )
         return ask_result(where, answer)
 
     @mcp.tool()
-    def plan(question: str, path: str = "", budget_tokens: int | None = None) -> PlanResult:
-        """What a question would cost before asking: the route (full / retrieve / map_reduce), reasons, tokens."""
+    def plan(
+        question: str,
+        path: str = "",
+        budget_tokens: int | None = None,
+        mode: ModeName | None = None,
+        prefer: PreferName = "balanced",
+        expect_questions: int = 1,
+    ) -> PlanResult:
+        """What a question would cost before asking: the route (full / retrieve / map_reduce), reasons, tokens.
+        Takes the same `mode`, `prefer` and `expect_questions` as `ask`."""
         where, handle = cache.handle(path)
         p: Plan = guarded(
             handle.plan,
@@ -395,6 +418,9 @@ def build_server(
             budget_tokens=budget_tokens,
             backend=backend,
             backend_options=options,
+            mode=mode,
+            prefer=prefer,
+            expect_questions=max(1, expect_questions),
         )
         return PlanResult(
             path=where,

@@ -84,6 +84,21 @@ async def test_plan_says_which_route_and_why(server: MCPServer) -> None:
     assert out["tokens"]["estimated_input"] > 0
 
 
+async def test_mode_and_prefer_reach_the_router(server: MCPServer) -> None:
+    args = {"question": "Which functions run a subprocess?", "path": "shop-repo", "mode": "retrieve"}
+    r = await call(server, "plan", {**args, "prefer": "cost", "expect_questions": 3})
+    assert not r.is_error, r.content
+    assert (
+        r.structured_content["route"]["mode"] == "retrieve"
+        and "forced" in r.structured_content["route"]["reason_codes"]
+    )
+    r = await call(server, "ask", args)
+    assert not r.is_error, r.content
+    assert r.structured_content["route"]["mode"] == "retrieve"
+    r = await call(server, "plan", {**args, "mode": "half"})
+    assert r.is_error  # not one of full, retrieve, map_reduce
+
+
 async def test_search_and_pack(server: MCPServer) -> None:
     r = await call(server, "search", {"query": "subprocess shell=True ping", "path": "shop-repo", "k": 3})
     assert not r.is_error, r.content
