@@ -119,9 +119,7 @@ def test_search_hits_carry_the_labels_of_their_ranges(runner: CliRunner, corpus_
     assert pdf["page"] == 4 and "NORTHWIND" not in pdf["text"]  # no running header inside a hit
 
 
-def test_audit_evidence_is_labelled_like_every_other_route(
-    runner: CliRunner, corpus_dir: Path, corpus: Corpus
-) -> None:
+def test_audit_evidence_is_labelled_like_every_other_route(runner: CliRunner, corpus_dir: Path, corpus: Corpus) -> None:
     result = runner.invoke(app, ["audit", str(corpus_dir), "--format", "json"])
     assert result.exit_code == 0, result.stderr
     items = {i["id"]: i for i in json.loads(result.stdout)["items"]}
