@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from docintel.corpus import SourceSpan
 from docintel.prompt import CitedSpan
 from docintel.words import QUESTION_WORDS, content_stems
+from docintel.words import words as word_tokens
 
 MAX_UNIT_CHARS = 600
 MIN_WORDS = 6  # shorter units (headings, signatures) say less than a full sentence with the same words
@@ -103,7 +104,8 @@ def split_units(cited: CitedSpan, order: int) -> list[Unit]:
         piece = text[a:b]
         lead = len(piece) - len(piece.lstrip())
         stripped = piece.strip()[:MAX_UNIT_CHARS]
-        if len(stripped) >= 12 and len(stripped.split()) >= 3:
+        # three words, counting a code name's parts ("def do_login():" is def, do_login, do, login)
+        if len(stripped) >= 12 and (len(stripped.split()) >= 3 or len(word_tokens(stripped)) >= 3):
             start = cited.span.start + a + lead
             units.append(Unit(cited.id, stripped, cited.span.path, start, start + len(stripped), order))
     return units

@@ -184,3 +184,45 @@ def test_the_answer_type_lifts_the_sentence_that_holds_what_was_asked() -> None:
     ]
     best = rank_units("How long is the notice period for termination?", units, embed=False)[0]
     assert best.unit.cid == "2" and best.type_match == 1.0
+
+
+FLASK_APP = '''"""A small Flask shop."""
+from flask import Flask, redirect, render_template, request, session
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    return render_template("index.html")
+
+
+@app.route("/login", methods=["GET", "POST"])
+def do_login():
+    """Check the submitted user name and password and start a session."""
+    if request.method == "POST" and check_password(request.form["user"], request.form["password"]):
+        session["user"] = request.form["user"]
+        return redirect("/")
+    return render_template("login.html", error="Invalid login")
+
+
+def check_password(user, password):
+    return bool(user) and len(password) >= 12
+'''
+
+
+def test_a_code_question_quotes_the_code_not_a_bundled_password_list(tmp_path: Any) -> None:
+    """The issue's case: "where is login handled?" quoted a line of a bundled password list; search ranks the real
+    handler first, and so does the answer."""
+    from docintel.index import open_corpus
+
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "app.py").write_text(FLASK_APP, encoding="utf-8")
+    words = [f"{w}{n}" for n in range(400) for w in ("login", "route", "admin", "secret", "handled")]
+    (root / "passwords.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+    corpus, index = open_corpus(root)
+    answer = ask(corpus, index, "Where is login handled?")
+    assert answer.citations and answer.citations[0].span.path == "app.py"  # as answer or as best evidence
+    assert all(c.span.path == "app.py" for c in answer.citations)
+    assert any("do_login" in c.quote or "check_password" in c.quote for c in answer.citations), answer.text
