@@ -1,5 +1,6 @@
 """Variants of the dev contract cases that name the contract differently: by title only, by parties only, by an
-acronym of a party, or not at all. Generated from the case file, never written by hand per case.
+acronym of a party, or not at all; and questions across the contracts ("Which of the agreements are governed by
+the laws of New York?", aggregate). Generated from the case file, never written by hand per case.
 
     .venv/bin/python benchmarks/routing_variants.py --out /tmp/routing-variants
     DOCINTEL_HOME=/tmp/evalhome .venv/bin/python benchmarks/eval_table.py --cases-dir /tmp/routing-variants/cases
@@ -103,6 +104,33 @@ def build(rows: list[dict[str, Any]], *, lookups_only: bool) -> dict[str, list[d
     return out
 
 
+def across(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Questions across the contracts, from the governing-law lookups: "Which of the agreements are governed by
+    the laws of New York?" with every contract's governing-law clause that answers it as the evidence (aggregate;
+    answers shared by two or more contracts). Over a corpus above the window these are map-reduced."""
+    by_answer: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["id"].endswith("-governing-law") and row["kind"] == "lookup":
+            by_answer[row["answer"].strip()].append(row)
+    out = []
+    for answer, group in sorted(by_answer.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        if len(group) < 2:
+            continue
+        slug = re.sub(r"[^a-z0-9]+", "-", answer.lower()).strip("-")
+        out.append(
+            {
+                "id": f"cuad-across-governing-law-{slug}",
+                "suite": f"{group[0]['suite']}-across",
+                "corpus": group[0]["corpus"],
+                "question": f"Which of the agreements are governed by the laws of {answer}?",
+                "answer": "; ".join(sorted({e["path"] for r in group for e in r["evidence"]})),
+                "kind": "aggregate",
+                "evidence": [e for r in group for e in r["evidence"]],
+            }
+        )
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES)
@@ -116,6 +144,7 @@ def main() -> int:
     corpora = args.out / "corpora"
     if not corpora.exists():
         corpora.symlink_to(args.cases.resolve().parent.parent / "corpora")
+    variants["across"] = across(rows)
     for variant, cases in variants.items():
         path = cases_dir / f"{args.cases.stem}-{variant}.jsonl"
         path.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
