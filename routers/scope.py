@@ -287,7 +287,7 @@ def named_documents(
 
 # ------------------------------------------------------------------------------------------- ranking by content
 CLEAR_WINNER = 2.0  # the top document's retrieval mass must be this many times the runner-up's
-RANK_HITS = 30
+RANK_HITS = 20
 
 
 @dataclass(frozen=True)
@@ -301,13 +301,13 @@ def rank_documents(question: str, corpus: Corpus, index: Any, *, hits: int = RAN
     """Documents ranked by the fused scores of their retrieved chunks plus the identity words the question shares.
 
     A document is a clear winner when its score is ``CLEAR_WINNER`` times the runner-up's; otherwise the documents
-    within a factor of 1.5 of the best are the candidates.
+    within that factor of the best are the candidates.
     """
     found = index.search(question, k=hits) if index is not None else []
     mass: dict[str, float] = {}
     for rank, hit in enumerate(found):
         path = hit.chunk.span.path
-        mass[path] = mass.get(path, 0.0) + 1.0 / (10 + rank)
+        mass[path] = mass.get(path, 0.0) + 1.0 / (2 + rank)  # steep: the top hits decide
     names = identity_index(corpus).scores(question)
     if names:
         top = max(s for s, _ in names.values())
@@ -320,7 +320,7 @@ def rank_documents(question: str, corpus: Corpus, index: Any, *, hits: int = RAN
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     if best >= CLEAR_WINNER * runner_up:
         return DocumentRanking(ranked, ranked[0][0], ())
-    close = tuple(p for p, s in ranked if s * CLEAR_MARGIN >= best)[:MAX_CANDIDATES]
+    close = tuple(p for p, s in ranked if s * CLEAR_WINNER > best)[:MAX_CANDIDATES]
     return DocumentRanking(ranked, None, close)
 
 

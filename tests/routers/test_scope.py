@@ -128,3 +128,23 @@ def test_a_name_several_documents_share_scopes_to_that_group(tmp_path: Path) -> 
     assert set(match.paths) == set(match.candidates) == {f"supplier-{i}.txt" for i in range(5)}
     one = resolve_scope("Which law governs the SUPPLY AGREEMENT between Vendor3 Corp. and Buyer3?", corpus, None)
     assert one is not None and one.paths == ("supplier-3.txt",)
+
+
+def test_unnamed_question_reads_the_one_document_its_content_points_at(tmp_path: Path, hash_embedder: str) -> None:
+    """No name, but only one contract is about turbines: it is read whole (its chunks fill the top hits)."""
+    from docintel.index import open_corpus
+    from docintel.routers.scope import resolve_scope
+
+    topics = ["turbine blade maintenance intervals", "office cleaning schedule", "software licence seats", "catering"]
+    for i, topic in enumerate(topics):
+        body = "\n".join(
+            f"{n}. The Supplier shall perform the {topic} services. Confidential information stays confidential."
+            for n in range(1, 150)
+        )
+        (tmp_path / f"services-{i}.txt").write_text(f"SERVICES AGREEMENT\n\n{body}\n")
+    corpus, index = open_corpus(tmp_path)
+    try:
+        winner = resolve_scope("How often are the turbine blade maintenance intervals?", corpus, index)
+        assert winner is not None and winner.how == "ranked" and winner.paths == ("services-0.txt",)
+    finally:
+        index.close()
