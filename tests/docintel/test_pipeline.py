@@ -189,8 +189,9 @@ def test_map_reduce_over_window_sized_groups_with_the_extractive_backend(qa_corp
 @pytest.mark.parametrize("fmt", ["md", "xml", "json"])
 def test_pack_fits_the_budget_with_ids_and_locations(qa_corpus_index: tuple[Any, Any], fmt: str) -> None:
     corpus, index = qa_corpus_index
-    text = pack(corpus, index, "Which law governs this agreement?", budget_tokens=800, fmt=fmt)  # type: ignore[arg-type]
-    assert count_tokens(text) <= 800
+    # 1,000: one passage with the data-rules instructions (~360 tokens) is ~570 tokens, ~880 as escaped JSON
+    text = pack(corpus, index, "Which law governs this agreement?", budget_tokens=1000, fmt=fmt)  # type: ignore[arg-type]
+    assert count_tokens(text) <= 1000
     assert "State of Delaware" in text
     if fmt == "json":
         data = json.loads(text)
