@@ -131,28 +131,3 @@ def summarize_answers(results: Sequence[AnswerResult]) -> dict[str, Any]:
             "mean_confidence": round(sum(confidences) / len(confidences), 3) if confidences else None,
         }
     return out
-
-
-def print_answer_table(summary: dict[str, Any], *, backend: str) -> None:
-    from rich.table import Table
-
-    from docintel.cli.output import out_console
-
-    table = Table(title=f"Answers ({backend}): evidence hits of the quoted sentences", title_justify="left")
-    for col in ("suite/kind", "n", "hit@1", "hit@3", "answered", "not found", "confidence"):
-        table.add_column(col, justify="left" if col == "suite/kind" else "right")
-
-    def cell(value: float | None) -> str:
-        return "–" if value is None else f"{value:.2f}"
-
-    for key, s in summary.items():
-        table.add_row(
-            key,
-            str(s["cases"]),
-            cell(s["hit@1"]),
-            cell(s["hit@3"]),
-            cell(s["answered"]),
-            cell(s["not_found"]),
-            cell(s["mean_confidence"]),
-        )
-    out_console.print(table)

@@ -131,8 +131,6 @@ def eval_cases(
     else:
         print_table(data)
         if answers is not None:
-            from docintel.answer_eval import print_answer_table
-
             print_answer_table(answers["summary"], backend=str(backend))
 
 
@@ -153,6 +151,31 @@ def _answer_eval(
             case_progress=update,
         )
     return {"summary": summarize_answers(results), "results": [r.to_dict() for r in results]}
+
+
+def print_answer_table(summary: dict[str, Any], *, backend: str) -> None:
+    from rich.table import Table
+
+    from docintel.cli.output import out_console
+
+    table = Table(title=f"Answers ({backend}): evidence hits of the quoted sentences", title_justify="left")
+    for col in ("suite/kind", "n", "hit@1", "hit@3", "answered", "not found", "confidence"):
+        table.add_column(col, justify="left" if col == "suite/kind" else "right")
+
+    def cell(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2f}"
+
+    for key, s in summary.items():
+        table.add_row(
+            key,
+            str(s["cases"]),
+            cell(s["hit@1"]),
+            cell(s["hit@3"]),
+            cell(s["answered"]),
+            cell(s["not_found"]),
+            cell(s["mean_confidence"]),
+        )
+    out_console.print(table)
 
 
 def print_table(data: dict[str, Any]) -> None:
