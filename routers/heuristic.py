@@ -348,7 +348,10 @@ def _say_named(request: RouteRequest, sizes: Sizes) -> Reason:
         )
         return Reason("named_group", text, {**data, "candidates": list(request.candidates)})
     return Reason(
-        "named_document", f"the question names {', '.join(request.scope)} ({tokens:,} tokens); only it is read", data
+        "named_document",
+        f"the question names {', '.join(request.scope)} ({tokens:,} tokens); "
+        + ("only it is read" if len(request.scope) == 1 else "only they are read (its words fit each about equally)"),
+        data,
     )
 
 
