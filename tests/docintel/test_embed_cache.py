@@ -12,7 +12,7 @@ import pytest
 
 from docintel.embed_cache import EmbeddingCache, cache_path, text_key
 from docintel.embedder import get_embedder
-from docintel.index import CorpusIndex
+from docintel.index import CorpusIndex, UpdateReport
 from docintel.ingest import load_corpus
 
 
@@ -31,7 +31,7 @@ def _write_corpus(root: Path) -> None:
         )
 
 
-def _index(path: Path):  # type: ignore[no-untyped-def]
+def _index(path: Path) -> UpdateReport:
     with CorpusIndex.open(path) as index:
         return index.update(load_corpus(path))
 

@@ -92,7 +92,11 @@ def test_cli_index_prints_plain_progress_lines_and_quiet_removes_them(tmp_path: 
     assert any(line.startswith("docintel: Embedding ") and " chunks" in line for line in lines), lines
     (root / "note_0.md").write_text("# Note 0\n\nThe zebra count changed.\n")
     quiet = subprocess.run(
-        [sys.executable, "-c", code, "index", str(root), "--quiet"], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", code, "index", str(root), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
