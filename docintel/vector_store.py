@@ -37,8 +37,12 @@ EngineName = Literal["faiss", "milvus"]
 class Vectors(Protocol):
     """One generation's vectors, as the corpus index reads and edits them."""
 
-    kind: str
     dimension: int
+
+    @property
+    def kind(self) -> str:
+        """``flat`` / ``hnsw`` (FAISS) or ``milvus``: what the index records."""
+        ...
 
     def __len__(self) -> int: ...
 
