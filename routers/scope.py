@@ -275,7 +275,7 @@ def named_documents(
     """Like :func:`scope_question` for bare (path, text, kind) triples (no segments: no participants)."""
     if key is not None and key in _cache:
         return _cache[key].match(question)
-    docs = [Document(p, kind, None, "", len(text), text) for p, text, kind in documents]  # type: ignore[arg-type]
+    docs = [Document(p, kind, None, "", len(text), text) for p, text, kind in documents]
     code_names = {w for d in docs if d.kind == "code" for w in re.findall(r"[A-Za-z_]\w*", d.text)}
     index = IdentityIndex([document_identity(d) for d in docs], {d.path: d.text for d in docs}, code_names)
     if key is not None:
