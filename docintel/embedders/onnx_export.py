@@ -169,15 +169,28 @@ def quantize_int8(source: Path, target: Path) -> None:
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # "consider pre-processing" nag
-    quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        # shape inference stops at the com.microsoft.Attention op: its outputs are float32 like its inputs
-        extra_options={"DefaultTensorType": TensorProto.FLOAT},
-    )
+    # The quantiser logs through the root logger ("consider pre-processing"): logging.warning() would install a
+    # stderr handler on the root logger for the rest of the process (other libraries' DEBUG lines then appear).
+    root = logging.getLogger()
+    silent = logging.NullHandler()
+    added = not root.handlers
+    if added:
+        root.addHandler(silent)
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # shape inference stops at the com.microsoft.Attention op: its outputs are float32 like its inputs
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        )
+    finally:
+        root.setLevel(level)
+        if added:
+            root.removeHandler(silent)
 
 
 def write_atomic(model: Any, target: Path) -> None:

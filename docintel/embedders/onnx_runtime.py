@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,6 +122,10 @@ class OnnxEmbedder:
         target = self.model_path()
         if target.exists():
             return target
+        from docintel.progress import is_quiet
+
+        if not is_quiet():  # a few seconds of silence otherwise, on the first question of a machine
+            print(f"docintel: writing the ONNX embedding model to {target.parent} (once)", file=sys.stderr, flush=True)
         try:
             if self.int8:
                 import tempfile
