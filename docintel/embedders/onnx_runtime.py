@@ -130,12 +130,14 @@ class OnnxEmbedder:
             if self.int8:
                 import tempfile
 
-                with tempfile.TemporaryDirectory(dir=target.parent if target.parent.exists() else None) as tmp:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # beside the target, so the final rename is atomic (same filesystem); concurrent writers each
+                # build in their own folder and the last rename wins with an identical file
+                with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
                     fp32 = Path(tmp) / "fp32.onnx"
                     onnx_export.write_atomic(onnx_export.build_model(self.model_dir), fp32)
                     quantized = Path(tmp) / "int8.onnx"
                     onnx_export.quantize_int8(fp32, quantized)
-                    target.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(quantized, target)
             else:
                 onnx_export.write_atomic(onnx_export.build_model(self.model_dir), target)
