@@ -102,3 +102,26 @@ def test_query_vectors_are_memoized_per_text() -> None:
     assert runs == ["a", "b", "c", "a"]
     embedder = get_embedder(kind="onnx")
     assert np.array_equal(embedder.embed_query("notice period"), embedder.embed_query("notice period"))
+
+
+def test_lexical_search_loads_no_model(tmp_path: Path) -> None:
+    """A lexical-only search of an indexed corpus, in a fresh process: no ONNX session, no torch."""
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "terms.md").write_text("# Terms\n\nEither party may terminate this agreement with ninety days notice.\n")
+    from docintel.index import CorpusIndex
+    from docintel.ingest import load_corpus
+
+    with CorpusIndex.open(root) as index:
+        index.update(load_corpus(root))
+    code = (
+        "import sys; from docintel.index import CorpusIndex; from docintel.ingest import load_corpus; "
+        f"index = CorpusIndex.open({str(root)!r}); index.update(load_corpus({str(root)!r})); "
+        "hits = index.search('terminate notice', 1, mode='lexical'); "
+        "print(hits[0].chunk.span.path, sorted(m for m in ('onnxruntime', 'torch') if m in sys.modules))"
+    )
+    env = {**os.environ}
+    env.pop("DOCINTEL_EMBEDDER", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["terms.md", "[]"]
