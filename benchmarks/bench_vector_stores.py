@@ -43,7 +43,7 @@ def main() -> int:
     from docintel.index import CorpusIndex
     from docintel.ingest import load_corpus
     from docintel.milvus_index import MilvusVectors
-    from docintel.vector_store import parse_vector_store
+    from docintel.vector_store import milvus_uri, parse_vector_store
 
     corpus_dir = EVAL / "corpora" / args.suite
     cases = [json.loads(line) for line in (EVAL / "cases" / SUITES[args.suite]).read_text().splitlines() if line]
@@ -62,7 +62,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-milvus-"))
     spec = parse_vector_store(f"milvus://{args.milvus_uri.split('://', 1)[1]}" if args.milvus_uri else "milvus-lite")
     started = time.monotonic()
-    milvus = MilvusVectors.create(spec, work, int(vectors.shape[1]))
+    milvus = MilvusVectors.create(milvus_uri(spec, work), work, int(vectors.shape[1]))
     milvus.add(ids, vectors)
     milvus.save(work / "vectors-1.faiss")
     load_s = time.monotonic() - started

@@ -19,14 +19,11 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from docintel.errors import BackendError, MissingExtraError
-
-if TYPE_CHECKING:
-    from docintel.vector_store import VectorStoreSpec
 
 BATCH = 1_000  # rows per upsert request
 MAX_TOPK = 16_384  # Milvus's limit on one search's result size
@@ -83,15 +80,11 @@ class MilvusVectors:
         self._restrict_set: set[int] | None = None
 
     # -- opening ---------------------------------------------------------------------------------------------
-    @staticmethod
-    def _uri(spec: VectorStoreSpec, directory: Path) -> str:
-        return spec.uri or str(directory / "milvus.db")
-
     @classmethod
-    def create(cls, spec: VectorStoreSpec, directory: Path, dimension: int) -> MilvusVectors:
-        """A fresh, empty collection (a first build or a rebuild: an old collection of this index is dropped)."""
+    def create(cls, uri: str, directory: Path, dimension: int) -> MilvusVectors:
+        """A fresh, empty collection in the Milvus at ``uri`` for the index in ``directory`` (a first build or a
+        rebuild: an old collection of this index is dropped)."""
         pymilvus = _pymilvus()
-        uri = cls._uri(spec, directory)
         directory.mkdir(parents=True, exist_ok=True)
         client = client_for(uri)
         name = collection_name(directory)
@@ -106,8 +99,7 @@ class MilvusVectors:
         return cls(client, name, dimension, uri)
 
     @classmethod
-    def open(cls, spec: VectorStoreSpec, directory: Path, dimension: int) -> MilvusVectors:
-        uri = cls._uri(spec, directory)
+    def open(cls, uri: str, directory: Path, dimension: int) -> MilvusVectors:
         client = client_for(uri)
         name = collection_name(directory)
         if not client.has_collection(name):

@@ -129,6 +129,11 @@ def chosen_vector_store(value: str | None, recorded: str | None) -> VectorStoreS
     return spec_from_label(recorded)
 
 
+def milvus_uri(spec: VectorStoreSpec, directory: Path) -> str:
+    """What MilvusClient connects to: the spec's server or file, else Milvus Lite in the index's own folder."""
+    return spec.uri or str(directory / "milvus.db")
+
+
 def new_vectors(spec: VectorStoreSpec, dimension: int, *, directory: Path) -> Vectors:
     """An empty vector set for a first build or a rebuild of the index in ``directory``."""
     if spec.engine == "faiss":
@@ -137,7 +142,7 @@ def new_vectors(spec: VectorStoreSpec, dimension: int, *, directory: Path) -> Ve
         return VectorIndex(dimension, "flat")
     from docintel.milvus_index import MilvusVectors
 
-    return MilvusVectors.create(spec, directory, dimension)
+    return MilvusVectors.create(milvus_uri(spec, directory), directory, dimension)
 
 
 def load_vectors(spec: VectorStoreSpec, path: Path, kind: str, *, directory: Path, dimension: int) -> Vectors:
@@ -148,4 +153,4 @@ def load_vectors(spec: VectorStoreSpec, path: Path, kind: str, *, directory: Pat
         return VectorIndex.load(path, kind)
     from docintel.milvus_index import MilvusVectors
 
-    return MilvusVectors.open(spec, directory, dimension)
+    return MilvusVectors.open(milvus_uri(spec, directory), directory, dimension)
