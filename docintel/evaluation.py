@@ -360,9 +360,12 @@ def _assemble_map_reduce(
     """Map-reduce as sent: every map prompt on its own (its prefix keyed by its own bytes), then the reduce call.
 
     Recall counts only what the reduce step receives. Without a model, a map call's findings are modelled as the
-    best ``MAP_FINDINGS_K`` retrieved chunks inside its group (what a model would cite from it, at best); the
-    reduce prompt is the reduce instructions, those findings and the question, uncached."""
+    chunks retrieval returns for the question inside its group (the router's k for the question type over that
+    group, at least ``MAP_FINDINGS_K``); the reduce prompt is the reduce instructions, those findings and the
+    question, uncached."""
     from docintel.context import build_map_prompts, instructions
+    from docintel.routers import CorpusStats
+    from docintel.routers.heuristic import retrieve_k
     from docintel.symbol_search import search
 
     calls: list[tuple[str, int, int]] = []
@@ -373,7 +376,8 @@ def _assemble_map_reduce(
         total = prompt.estimated_tokens or counter(prompt.text)
         calls.append((prompt.prefix_hash, max(0, total - suffix), suffix))
         paths = sorted({c.span.path for c in prompt.citations})
-        k = max(MAP_FINDINGS_K, plan.k)
+        # what a map call reports: as much of its group as retrieval would return for this question over that group
+        k = max(MAP_FINDINGS_K, retrieve_k(CorpusStats.of(corpus, paths=tuple(paths)), plan.question_type))
         for hit in search(corpus, index, plan.question, k, paths) if index is not None else []:
             received.append(hit.chunk.span)
             findings_tokens += hit.chunk.tokens + 8

@@ -37,7 +37,7 @@ from docintel.plan import Mode, Plan
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import CitedSpan, Prompt
 from docintel.routers import CorpusStats, Preference, RouteRequest, get_router
-from docintel.routers.questions import classify_question
+from docintel.routers.questions import asks_across_documents
 from docintel.routers.scope import resolve_scope
 from docintel.tokens import count_tokens
 
@@ -76,8 +76,7 @@ def route_request(
         generative = capabilities_of(backend_name).generative if backend_name in BACKENDS else True
     chunk_tokens = _chunk_tokens(corpus, index)
     stats = CorpusStats.of(corpus, chunk_tokens=chunk_tokens)
-    across = classify_question(question).type in ("aggregate", "summary")
-    named = resolve_scope(question, corpus, index, asks_across=across)
+    named = resolve_scope(question, corpus, index, asks_across=asks_across_documents(question))
     scope = named.paths if named else ()
     cache = cache_status(prefix_key(corpus, scope), backend_name, profile.id, ttl_s=profile.cache_ttl_s)
     map_key = prefix_key(corpus, scope, mode="map_reduce")

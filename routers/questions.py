@@ -64,6 +64,20 @@ FOCUSED_SUMMARY = re.compile(
 )
 
 
+ACROSS_DOCUMENTS = re.compile(
+    r"\bwhich (one )?of (the |these |those |our |all |my )?(\w+ )?(agreements|contracts|documents|ndas|meetings|"
+    r"transcripts|files)\b|\b(do|does) any (of the )?(agreements|contracts|documents|ndas|meetings)\b|"
+    r"\bin (all|every|each) (the )?(agreements?|contracts?|documents?|meetings?)\b|"
+    r"\bwhich (contracts|agreements|documents|meetings|ndas)\b"
+)
+
+
+def asks_across_documents(question: str) -> bool:
+    """Whether the question asks about every document ("which of the agreements ..."), not about one it names
+    ("Georgia" in "governed by the laws of Georgia" is then a value to find, not a party to scope by)."""
+    return bool(ACROSS_DOCUMENTS.search(" ".join(question.lower().split())))
+
+
 @dataclass(frozen=True)
 class QuestionAnalysis:
     type: QuestionType

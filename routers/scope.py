@@ -337,13 +337,15 @@ def _stem_in(stem: str, lowered_question: str) -> bool:
 def resolve_scope(question: str, corpus: Corpus, index: Any, *, asks_across: bool = False) -> ScopeMatch | None:
     """The documents a plan for ``question`` reads: the ones it names; else, in a corpus of prose documents, the
     one its content clearly points at (``how="ranked"``); else None, with the equally likely ``candidates`` when
-    the question could be about any of several. ``asks_across`` (an aggregate or summary question: "which of the
-    agreements ...") keeps the whole corpus in scope."""
+    the question could be about any of several. ``asks_across`` (a question about every document: "which of the
+    agreements ...") keeps the whole corpus in scope unless a path or file stem is written out."""
     named = scope_question(question, corpus)
+    if asks_across:  # only a path or file stem written out narrows a question about every document
+        return named if named is not None and named.how in ("path", "stem") else None
     if named is not None and named.paths:
         return named
     ix = identity_index(corpus)
-    if asks_across or ix.code or len(ix.words_of) < 2:
+    if ix.code or len(ix.words_of) < 2:
         return named
     if index is None:
         return _named_group(named) or named

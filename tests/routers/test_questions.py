@@ -40,3 +40,12 @@ def test_question_across_documents_is_an_aggregate() -> None:
         "Do any of the contracts have a non-compete clause?",
     ):
         assert classify_question(q).type == "aggregate", q
+
+
+def test_question_across_documents_is_told_from_one_about_a_named_document() -> None:
+    from docintel.routers.questions import asks_across_documents
+
+    assert asks_across_documents("Which of the agreements are governed by the laws of Georgia?")
+    assert asks_across_documents("Do any of the contracts have a non-compete clause?")
+    assert not asks_across_documents("Summarize the Endorsement Agreement between Mossimo and David Duval.")
+    assert not asks_across_documents("List every obligation of the Supplier in the Mossimo agreement.")

@@ -148,3 +148,29 @@ def test_unnamed_question_reads_the_one_document_its_content_points_at(tmp_path:
         assert winner is not None and winner.how == "ranked" and winner.paths == ("services-0.txt",)
     finally:
         index.close()
+
+
+def test_question_across_the_agreements_is_not_scoped_by_a_value_it_names() -> None:
+    """'Georgia' is the law asked about, not the party (a Georgia company) of one contract."""
+    from docintel.ingest.identity import document_identity
+    from docintel.routers.scope import IdentityIndex
+
+    docs = [
+        ("a.txt", 'SUPPLY AGREEMENT between Peach Corp., a Georgia corporation ("Seller"), and Buyer Inc.\n'),
+        ("b.txt", "LICENSE AGREEMENT between Lone Star LLC and Licensee Ltd.\nGoverned by the laws of Georgia.\n"),
+        ("c.txt", "AGENCY AGREEMENT between Golden Gate Inc. and Agent Co.\n"),
+    ]
+    named = named_documents(
+        "Which of the agreements are governed by the laws of Georgia?", [(*d, "contract") for d in docs]
+    )
+    assert named is not None and named.paths  # the identity match alone would scope to one contract
+    from docintel.corpus import Corpus, Document
+
+    corpus = Corpus(Path("/x"), tuple(Document(p, "contract", None, p, len(t), t) for p, t in docs))
+    assert IdentityIndex([document_identity(d) for d in corpus.documents]).code is False
+    from docintel.routers.scope import resolve_scope
+
+    assert (
+        resolve_scope("Which of the agreements are governed by the laws of Georgia?", corpus, None, asks_across=True)
+        is None
+    )
