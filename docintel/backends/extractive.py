@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from docintel.answer import NO_CLEAR_ANSWER, BackendEvent, TextDelta, Usage, UsageEvent
 from docintel.backends import BackendCapabilities, BackendOption
@@ -62,7 +62,7 @@ def _pick(ranked: list[Scored], limit: int, *, one_per_passage: bool = True) -> 
     best = ranked[0].score
     chosen: list[Scored] = []
     texts: set[str] = set()
-    for s in ranked:
+    for s in _headings_to_sentences(ranked) if one_per_passage else ranked:
         if len(chosen) >= limit or s.score < best * RELATIVE_CUTOFF:
             break
         overlaps = any(c.unit.path == s.unit.path and c.unit.start < s.unit.end < c.unit.end for c in chosen)
@@ -72,6 +72,24 @@ def _pick(ranked: list[Scored], limit: int, *, one_per_passage: bool = True) -> 
         texts.add(s.unit.text)
         chosen.append(s)
     return chosen
+
+
+def _headings_to_sentences(ranked: list[Scored]) -> list[Scored]:
+    """Where a passage's best unit is a bare heading ("8.4 Limitation of Liability.") and a full sentence of the same
+    passage scores close to it, the sentence stands for the passage (at the heading's rank): it says what the
+    clause provides."""
+    best: dict[str, Scored] = {}
+    for s in ranked:
+        top = best.get(s.unit.cid)
+        if top is None:
+            best[s.unit.cid] = s
+        elif (
+            len(top.unit.text.split()) < MIN_WORDS
+            and len(s.unit.text.split()) >= MIN_WORDS
+            and s.score >= top.score * RELATIVE_CUTOFF
+        ):
+            best[s.unit.cid] = replace(s, score=top.score)
+    return sorted(best.values(), key=lambda s: -s.score)
 
 
 def _quote_lines(quotes: list[Scored]) -> list[str]:
