@@ -266,7 +266,7 @@ def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profil
     corpus_map = spotlight.as_data(corpus_map_of(corpus, plan.scope), mark, labels=False)
     head = _head("full", mark)
     map_text = f'<corpus_map data="{mark}">\n{corpus_map}</corpus_map data="{mark}">\n' if corpus_map else ""
-    passages, _, passage_tokens = _passages(corpus, layout, index, plan, PASSAGE_TOKENS, mark)
+    passages, quoted, passage_tokens = _passages(corpus, layout, index, plan, PASSAGE_TOKENS, mark)
     question = _question_block(plan.question)
     blocks = [
         PromptBlock("instructions", head),
@@ -278,7 +278,15 @@ def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profil
     blocks.append(PromptBlock("question", question))
     estimated = count_tokens(head + map_text + question) + corpus_tokens + passage_tokens + 4
     cited = tuple(layout.pieces[i] for _, indexes in docs for i in indexes)
-    prompt = Prompt(tuple(blocks), cited, plan.question, "full", min(profile.max_output_tokens, 4096), estimated)
+    prompt = Prompt(
+        tuple(blocks),
+        cited,
+        plan.question,
+        "full",
+        min(profile.max_output_tokens, 4096),
+        estimated,
+        ranked_spans=tuple(c.span for c in quoted),
+    )
     check_fits(prompt, profile)
     return prompt
 
@@ -336,7 +344,15 @@ def build_retrieve_prompt(
             PromptBlock("question", question),
         )
         estimated = count_tokens(head + question) + count_tokens(body)
-        prompt = Prompt(blocks, cited, plan.question, "retrieve", min(profile.max_output_tokens, 4096), estimated)
+        prompt = Prompt(
+            blocks,
+            cited,
+            plan.question,
+            "retrieve",
+            min(profile.max_output_tokens, 4096),
+            estimated,
+            ranked_spans=tuple(h.chunk.span for h in hits),
+        )
         try:
             check_fits(prompt, profile, limit=limit)
             if limit is not None:
