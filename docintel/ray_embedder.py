@@ -82,11 +82,13 @@ class RayEmbedder:
         actors: int | None = None,
         batch_size: int = BATCH_SIZE,
     ) -> None:
+        from docintel.embedder import requested_kind
+
         self.local = local
         self.model_id = local.model_id
         self.address = address
         self.model = model
-        self.kind = kind
+        self.kind = requested_kind(kind)  # the workers build the same runtime as this machine, whatever their env
         self.actors = actors
         self.batch_size = batch_size
 

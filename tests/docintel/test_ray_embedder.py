@@ -21,6 +21,13 @@ from docintel.ray_embedder import RayEmbedder
 ray = pytest.importorskip("ray")
 
 
+@pytest.fixture(autouse=True)
+def fp32_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fp32 ONNX: its vectors do not depend on which texts share a batch (int8's dynamically quantized activations
+    do, by ~1e-2), so "the same vectors" can be checked to 1e-5 however Ray batches the texts."""
+    monkeypatch.setenv("DOCINTEL_EMBEDDER", "onnx")
+
+
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
     """A real Ray on this machine (2 CPUs), started here and shut down after the module."""
