@@ -1,11 +1,12 @@
-"""Embedder over ONNX Runtime and the ``tokenizers`` library (int8 weights by default). No torch, no transformers.
+"""Embedder over ONNX Runtime and the ``tokenizers`` library: the default. No torch, no transformers.
 
 The graph is written once from the model's safetensors weights (``docintel.embedders.onnx_export``) into
 ``$DOCINTEL_HOME/models/`` and reused by every later process; loading it takes about a tenth of a second, against
 9-11 s for importing torch and sentence-transformers. fp32 vectors are the torch path's (cosine >= 0.999, checked in
-tests/docintel/test_onnx_embedder.py), so an index built either way keeps its model id. ``OnnxInt8Embedder``, the
-default, quantises the weights: 1.7x fp32's chunks/s, vectors within cosine 0.977-1.0, retrieval held
-(docs/performance.md), hence its own model id.
+tests/docintel/test_onnx_embedder.py), so an index built either way keeps its model id. ``OnnxInt8Embedder``
+(opt-in, ``DOCINTEL_EMBED_PRECISION=int8``) quantises the weights: 1.7x fp32's chunks/s, vectors within cosine
+0.977-1.0 and dependent on batch composition (dynamic activation quantisation), retrieval held (docs/performance.md),
+hence its own model id.
 
 Texts are tokenized up front, sorted by length and cut into batches of similar length under a token budget, so
 little padding is computed; inputs longer than the model's window (256 word pieces for all-MiniLM-L6-v2) are

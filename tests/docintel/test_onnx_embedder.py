@@ -65,8 +65,8 @@ def test_unknown_architecture_falls_back_or_says_why(tmp_path: Path) -> None:
 def test_query_embedding_never_imports_torch(tmp_path: Path) -> None:
     """A fresh process embeds a query (the CLI's path) with the ONNX file already written: no torch, no
     transformers, no sentence-transformers in sys.modules afterwards."""
-    embedder = get_embedder()  # the default: ONNX, int8
-    assert isinstance(embedder, OnnxEmbedder) and embedder.int8
+    embedder = get_embedder()  # the default: ONNX, fp32
+    assert isinstance(embedder, OnnxEmbedder) and not embedder.int8
     home = tmp_path / "home"
     model_file = embedder.ensure_model_file()
     target = home / "models" / model_file.name
