@@ -347,6 +347,10 @@ def resolve_scope(question: str, corpus: Corpus, index: Any, *, asks_across: boo
     ix = identity_index(corpus)
     if ix.code or len(ix.words_of) < 2:
         return named
+    from docintel.routers.questions import classify_question
+
+    if classify_question(question).type in ("aggregate", "summary"):  # "Summarize everything": every document
+        return _named_group(named) or named
     if index is None:
         return _named_group(named) or named
     ranking = rank_documents(question, corpus, index)
