@@ -146,6 +146,8 @@ def test_unnamed_question_reads_the_one_document_its_content_points_at(tmp_path:
     try:
         winner = resolve_scope("How often are the turbine blade maintenance intervals?", corpus, index)
         assert winner is not None and winner.how == "ranked" and winner.paths == ("services-0.txt",)
+        # a summary that names nothing is about every document, whatever its words rank first
+        assert resolve_scope("Summarize the turbine blade maintenance intervals of everything.", corpus, index) is None
     finally:
         index.close()
 
