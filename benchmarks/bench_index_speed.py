@@ -1,7 +1,7 @@
 """Index speed against today's path, in one run (not part of pytest). Four measures, each printed as a ratio:
 
 1. window: the share of chunk text the embedder never reads (all-MiniLM-L6-v2 reads 256 word pieces), for the old
-   chunk sizes (300/400 cl100k tokens) and the sizes fitted to the window (docintel.chunks.window_chunk_sizes);
+   chunk sizes (300/400 cl100k tokens) and the sizes fitted to the window (docintel.index.chunks.window_chunk_sizes);
 2. throughput: chunks/s of sentence-transformers (torch, today's path) vs ONNX Runtime fp32 vs int8 on the same
    chunks, rounds interleaved, medians;
 3. quality: fused recall@10 on contracts-nda and code-flask, today's configuration (torch vectors = ONNX fp32
@@ -37,8 +37,8 @@ QUALITY_SUITES = ("contracts-nda", "code-flask")
 def window_share(corpus_names: list[str], sizes: list[tuple[int, int]]) -> None:
     from tokenizers import Tokenizer
 
-    from docintel.chunks import build_chunks
-    from docintel.embedders.onnx_runtime import default_model_dir
+    from docintel.index.chunks import build_chunks
+    from docintel.index.embedders.onnx_runtime import default_model_dir
     from docintel.ingest import load_corpus
 
     tokenizer = Tokenizer.from_file(str(default_model_dir() / "tokenizer.json"))
@@ -66,7 +66,7 @@ def window_share(corpus_names: list[str], sizes: list[tuple[int, int]]) -> None:
 
 
 def sample_chunks(n: int, sizes: tuple[int, int], seed: int = 0) -> list[str]:
-    from docintel.chunks import build_chunks
+    from docintel.index.chunks import build_chunks
     from docintel.ingest import load_corpus
 
     texts: list[str] = []
@@ -77,8 +77,8 @@ def sample_chunks(n: int, sizes: tuple[int, int], seed: int = 0) -> list[str]:
 
 
 def throughput(rounds: int, sample: int) -> None:
-    from docintel.chunks import window_chunk_sizes
-    from docintel.embedder import get_embedder
+    from docintel.index.chunks import window_chunk_sizes
+    from docintel.index.embedder import get_embedder
 
     embedders = {name: get_embedder(kind=name) for name in ("sentence-transformers", "onnx", "onnx-int8")}
     old = sample_chunks(sample, OLD_SIZES)
@@ -114,11 +114,11 @@ def parse_configs(text: str) -> list[tuple[str, tuple[int, int], str]]:
 def quality(precision: str, suites: list[str], extra: str = "") -> None:
     from bench_retrieval import found, lookup_cases
 
-    from docintel.chunks import Chunk, window_chunk_sizes
-    from docintel.embedder import get_embedder
-    from docintel.index import CorpusIndex
+    from docintel.index.chunks import Chunk, window_chunk_sizes
+    from docintel.index.corpus_index import CorpusIndex
+    from docintel.index.embedder import get_embedder
+    from docintel.index.store import Store
     from docintel.ingest import load_corpus
-    from docintel.store import Store
 
     new_header: Any = Chunk.__dict__["embed_text"]
     old_header: Any = property(lambda c: f"{c.context}\n{c.text}")
@@ -178,7 +178,7 @@ def quality(precision: str, suites: list[str], extra: str = "") -> None:
 
 
 def cache_share() -> None:
-    from docintel.index import CorpusIndex
+    from docintel.index.corpus_index import CorpusIndex
     from docintel.ingest import load_corpus
 
     work = Path(tempfile.mkdtemp(prefix="bench-cache-"))
@@ -230,7 +230,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["DOCINTEL_HOME"] = tempfile.mkdtemp(prefix="bench-index-speed-")
     parts = args.parts.split(",")
-    from docintel.chunks import window_chunk_sizes
+    from docintel.index.chunks import window_chunk_sizes
 
     if "window" in parts:
         window_share(["contracts-nda", "code-flask", "transcripts-qmsum-val"], [OLD_SIZES, window_chunk_sizes(256)])

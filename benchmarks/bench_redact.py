@@ -2,8 +2,8 @@
 
 Builds the real full-pass Prompt for an eval corpus (docintel.pipeline) and times ``redact_prompt`` on it: the
 first question scans everything; a second question over the same corpus reuses the per-text scan cache. Prints
-MB/s and the warm/cold ratio measured in this run. ``--against REV`` also times docintel/redact.py as it was at git
-revision REV on the same prompt, in the same run (e.g. the detector before issue 9: ``--against ac0f3ef~1``).
+MB/s and the warm/cold ratio measured in this run. ``--against REV`` also times docintel/egress/redact.py as it was
+at git revision REV on the same prompt, in the same run (e.g. the detector before issue 9: ``--against ac0f3ef~1``).
 
     .venv/bin/python benchmarks/bench_redact.py [CORPUS_DIR] [--against REV]  # default corpus: code-flask
 """
@@ -19,18 +19,18 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from docintel.egress.redact import redact_prompt
 from docintel.ingest import load_corpus
 from docintel.pipeline import build_prompt, plan_question
 from docintel.profiles import get_profile
-from docintel.redact import redact_prompt
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _redact_at(rev: str) -> Any:
-    """docintel/redact.py as it was at ``rev``, loaded as a module of its own."""
+    """docintel/egress/redact.py as it was at ``rev``, loaded as a module of its own."""
     source = subprocess.run(
-        ["git", "show", f"{rev}:docintel/redact.py"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "show", f"{rev}:docintel/egress/redact.py"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     path = Path(tempfile.mkdtemp()) / "redact_then.py"
     path.write_text(source)

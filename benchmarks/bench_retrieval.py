@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from docintel.index import SearchMode
+from docintel.index.corpus_index import SearchMode
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT.parent / "shared" / "eval"
@@ -61,8 +61,8 @@ def main() -> None:
     parser.add_argument("--full-seconds", type=float, help="full index time measured by that earlier run")
     args = parser.parse_args()
     os.environ["DOCINTEL_HOME"] = args.home or tempfile.mkdtemp(prefix="bench-docintel-")
-    from docintel.embedder import get_embedder
-    from docintel.index import CorpusIndex
+    from docintel.index.corpus_index import CorpusIndex
+    from docintel.index.embedder import get_embedder
     from docintel.ingest import load_corpus
 
     started = time.monotonic()

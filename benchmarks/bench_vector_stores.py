@@ -40,10 +40,10 @@ def main() -> int:
     if args.home:
         os.environ["DOCINTEL_HOME"] = args.home
 
-    from docintel.index import CorpusIndex
+    from docintel.index.corpus_index import CorpusIndex
+    from docintel.index.milvus_index import MilvusVectors
+    from docintel.index.vector_store import milvus_uri, parse_vector_store
     from docintel.ingest import load_corpus
-    from docintel.milvus_index import MilvusVectors
-    from docintel.vector_store import milvus_uri, parse_vector_store
 
     corpus_dir = EVAL / "corpora" / args.suite
     cases = [json.loads(line) for line in (EVAL / "cases" / SUITES[args.suite]).read_text().splitlines() if line]

@@ -205,8 +205,8 @@ def main() -> int:
         return _print_combined(args.combine, args.markdown)
 
     from docintel.cli.output import progress_bar
-    from docintel.eval_report import report
-    from docintel.evaluation import default_corpora_dir, evaluate, load_cases
+    from docintel.eval.eval_report import report
+    from docintel.eval.evaluation import default_corpora_dir, evaluate, load_cases
     from docintel.profiles import get_profile
 
     profile = get_profile(args.profile)

@@ -22,7 +22,7 @@ import tempfile
 
 def plans(corpus_dir: pathlib.Path, files: list[str], profile_name: str) -> None:
     from docintel.errors import PromptTooLongError
-    from docintel.evaluation import coverage_of, evidence_recall, load_cases
+    from docintel.eval.evaluation import coverage_of, evidence_recall, load_cases
     from docintel.ingest import load_corpus
     from docintel.pipeline import build_prompt, plan_question
     from docintel.profiles import get_profile
@@ -58,9 +58,9 @@ def plans(corpus_dir: pathlib.Path, files: list[str], profile_name: str) -> None
 
 
 def map_reduce(corpus_dir: pathlib.Path, questions: list[str], profile_name: str) -> None:
-    from docintel import cache_state
-    from docintel.context import build_map_prompts, instructions, prefix_key
-    from docintel.evaluation import MAP_FINDINGS_K, Assembled, PromptCacheModel, _split
+    from docintel.assemble import cache_state
+    from docintel.assemble.context import build_map_prompts, instructions, prefix_key
+    from docintel.eval.evaluation import MAP_FINDINGS_K, Assembled, PromptCacheModel, _split
     from docintel.ingest import load_corpus
     from docintel.pipeline import plan_question
     from docintel.profiles import get_profile

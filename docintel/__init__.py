@@ -31,7 +31,7 @@ _LAZY: dict[str, str] = {
     "Document": "docintel.corpus",
     "Segment": "docintel.corpus",
     "SourceSpan": "docintel.corpus",
-    "Hit": "docintel.index",
+    "Hit": "docintel.index.corpus_index",
     "ModelProfile": "docintel.profiles",
     "get_profile": "docintel.profiles",
     "get_backend": "docintel.backends",
@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from docintel.backends import get_backend, open_backend
     from docintel.corpus import Corpus, Document, Segment, SourceSpan
     from docintel.errors import DocintelError
-    from docintel.index import Hit
+    from docintel.index.corpus_index import Hit
     from docintel.plan import Plan, Reason, TokenEstimate
     from docintel.profiles import ModelProfile, get_profile
     from docintel.prompt import Prompt

@@ -84,7 +84,8 @@ class Answer:
     calls: tuple[Usage, ...] = ()  # per-call usage when Self-Route escalated (both calls)
     notes: tuple[str, ...] = field(default=())  # e.g. "escalated to full", "3 secrets redacted"
     confidence: float | None = None  # 0..1 when the backend rates its answer (extractive); None for a model
-    # URLs in the answer to hosts the corpus never mentions, and every image: made inert in ``text`` (docintel.links)
+    # URLs in the answer to hosts the corpus never mentions, and every image: made inert in ``text``
+    # (docintel.egress.links)
     suspicious_links: tuple[str, ...] = ()
 
     @property

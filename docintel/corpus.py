@@ -22,7 +22,7 @@ Kind = str
 class Mark:
     """The locators of one sub-range of a span: a clause segment (page, clause) or a transcript cue (speaker,
     times). A span keeps the marks of what it covers so that any narrower range of it (a quote) gets the locators
-    of exactly the text it holds: see ``docintel.locators``."""
+    of exactly the text it holds: see ``docintel.cite.locators``."""
 
     start: int
     end: int
@@ -44,7 +44,7 @@ class SourceSpan:
     start_line: int  # 1-based, inclusive
     end_line: int  # 1-based, inclusive
     # Kind-specific fields. Each has a default (None or ()) and is stored by name in the index's JSON column
-    # (docintel.store), so adding one here is all the store needs. ``merge`` says how a chunk spanning several
+    # (docintel.index.store), so adding one here is all the store needs. ``merge`` says how a chunk spanning several
     # segments gets it: first (the first segment's), first_set / last (the first / last one that is set), same (kept
     # only when every segment agrees), concat (tuples joined).
     page: int | None = field(default=None, metadata={"merge": "first"})  # 1-based page (PDF); None for DOCX
@@ -59,7 +59,7 @@ class SourceSpan:
 
     def label(self) -> str:
         """The one human locator of a span, on every route: ``path:12-30``, plus page, clause, speaker and
-        timestamp where known. The locators themselves are those of the span's own text (docintel.locators)."""
+        timestamp where known. The locators themselves are those of the span's own text (docintel.cite.locators)."""
         lines = f"{self.start_line}" if self.start_line == self.end_line else f"{self.start_line}-{self.end_line}"
         parts = [f"{self.path}:{lines}"]
         if self.page is not None:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from docintel.answer import NO_CLEAR_ANSWER, Answer
-from docintel.context import INSUFFICIENT_MARKER
-from docintel.links import inert_markup, link_may_continue
+from docintel.assemble.context import INSUFFICIENT_MARKER
+from docintel.egress.links import inert_markup, link_may_continue
 
 
 def visible_text(text: str) -> str:
@@ -49,7 +49,7 @@ class StreamFilter:
         while "\n" in self._line:
             line, self._line = self._line.split("\n", 1)
             out.append(self._clean(line + "\n"))
-        # a partial line is held while it may still become the marker, or an image or a link (docintel.links)
+        # a partial line is held while it may still become the marker, or an image or a link (docintel.egress.links)
         if self._line and not INSUFFICIENT_MARKER.startswith(self._line.strip()) and not link_may_continue(self._line):
             out.append(self._clean(self._line))
             self._line = ""

@@ -22,7 +22,7 @@ from docintel import __version__
 from docintel.answer import Answer
 from docintel.corpus import SourceSpan
 from docintel.display import visible_text
-from docintel.egress import guard_text  # every result carrying corpus text leaves through the egress seam
+from docintel.egress.guard import guard_text  # every result carrying corpus text leaves through the egress seam
 from docintel.errors import DocintelError
 from docintel.ingest.paths import fs_path, portable_name
 from docintel.plan import Plan

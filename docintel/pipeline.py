@@ -12,13 +12,10 @@ from dataclasses import replace
 from html import escape
 from typing import Any, Literal
 
-from docintel import budget
 from docintel.answer import Answer, TextDelta, Usage, UsageEvent
-from docintel.backends import REGISTRY as BACKENDS
-from docintel.backends import Backend, capabilities_of
-from docintel.cache_state import cache_status, record_sent
-from docintel.citations import extract_citations
-from docintel.context import (
+from docintel.assemble import budget
+from docintel.assemble.cache_state import cache_status, record_sent
+from docintel.assemble.context import (
     INSUFFICIENT_MARKER,
     Searcher,
     build_full_prompt,
@@ -28,11 +25,14 @@ from docintel.context import (
     merge_prompts,
     prefix_key,
 )
+from docintel.backends import REGISTRY as BACKENDS
+from docintel.backends import Backend, capabilities_of
+from docintel.cite.citations import extract_citations
 from docintel.corpus import Corpus
-from docintel.egress import guard_prompt
+from docintel.egress.guard import guard_prompt
+from docintel.egress.links import corpus_hosts, neutralize_links
 from docintel.errors import BackendError, PromptTooLongError
 from docintel.inputs import require_question
-from docintel.links import corpus_hosts, neutralize_links
 from docintel.plan import Mode, Plan
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import CitedSpan, Prompt
@@ -299,7 +299,7 @@ def pack(
     redact: bool | None = None,
 ) -> str:
     """The context for ``question`` within ``budget_tokens`` (rendered), with citation ids and their locations.
-    Secrets are redacted as for a remote model (docintel.egress); ``redact`` overrides DOCINTEL_REDACT."""
+    Secrets are redacted as for a remote model (docintel.egress.guard); ``redact`` overrides DOCINTEL_REDACT."""
     if budget_tokens < 200:
         raise PromptTooLongError(f"a budget of {budget_tokens} tokens is too small to pack anything; use >= 200")
     fit = pack_profile(budget_tokens) if profile is None else profile

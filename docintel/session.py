@@ -32,7 +32,7 @@ from docintel.profiles import ModelProfile, get_profile, load_profiles
 from docintel.routers import Preference, RouteRequest, get_router
 
 if TYPE_CHECKING:
-    from docintel.index import CorpusIndex, Hit, SearchMode, UpdateReport
+    from docintel.index.corpus_index import CorpusIndex, Hit, SearchMode, UpdateReport
     from docintel.prompt import Prompt
 
 Progress = Callable[[int, int, str], None]  # (done, total, current path)
@@ -147,7 +147,7 @@ class Session:
     ) -> Backend:
         """A backend by name (validated, then built once per session and configuration) or the given object."""
         if backend is not None and not isinstance(backend, str | BackendConfig):
-            from docintel.egress import wrap_backend
+            from docintel.egress.guard import wrap_backend
 
             wrapped: Backend = wrap_backend(backend)  # a caller's own backend leaves through the egress seam too
             return wrapped
@@ -285,7 +285,7 @@ class Session:
 
     def outline(self, budget_tokens: int = 2000) -> str:
         """The query-independent corpus map (repo map / table of contents / speakers and agenda)."""
-        from docintel.corpus_map import build_corpus_map
+        from docintel.assemble.corpus_map import build_corpus_map
 
         return build_corpus_map(self.corpus, budget_tokens=budget_tokens)
 
@@ -447,13 +447,13 @@ def open(
 ) -> Session:
     """Read ``path`` (a folder or one file) and build or update its index under ``$DOCINTEL_HOME``.
 
-    ``vector_store`` keeps the vectors in FAISS files (default) or Milvus (docintel.vector_store); ``ray_address``
-    embeds new chunks on a Ray cluster (docintel.ray_embedder) instead of this machine's cores.
+    ``vector_store`` keeps the vectors in FAISS files (default) or Milvus (docintel.index.vector_store); ``ray_address``
+    embeds new chunks on a Ray cluster (docintel.index.ray_embedder) instead of this machine's cores.
 
     The backend configuration is checked first (a missing key or model file fails in well under a second,
     before anything is read). ``load_progress(done, total, current_path)`` is called while files are read,
     ``progress(done, total, current_path)`` while chunks are embedded (only new or changed chunks)."""
-    from docintel.index import CorpusIndex
+    from docintel.index.corpus_index import CorpusIndex
     from docintel.ingest import load_corpus
     from docintel.inputs import require_documents
 
@@ -467,7 +467,7 @@ def open(
     corpus = require_documents(load_corpus(resolved, progress=load_progress))  # before any index file is written
     index = CorpusIndex.open(resolved, model=embed_model, vector_store=vector_store)
     if ray_address:
-        from docintel.ray_embedder import RayEmbedder
+        from docintel.index.ray_embedder import RayEmbedder
 
         index.embedder = RayEmbedder(index.embedder, ray_address, model=embed_model)
     try:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
+from docintel.cite.locators import located
 from docintel.corpus import Definition, Document, Kind, Mark, Segment, SourceSpan
 from docintel.ingest import IngestOptions, decode_utf8, sha256_bytes
 from docintel.ingest.clause_headings import caps_heading, caps_run, clause_heading, titled
@@ -26,7 +27,6 @@ from docintel.ingest.lines import LineIndex
 from docintel.ingest.page_furniture import furniture_lines
 from docintel.ingest.split import split_range
 from docintel.ingest.terms import find_defined_terms
-from docintel.locators import located
 
 MAX_CLAUSE_TOKENS = 800
 WINDOW_TOKENS = 400  # paragraph windows for a document without clause numbering

@@ -4,7 +4,7 @@ Subtitle files (VTT, SRT) are parsed by webvtt-py and srt and then *extracted*, 
 the clean conversation, one line per turn, ``[00:01:02] Speaker: what they said``, with no cue numbers, timing
 lines, markup (voice/class tags, SSA/ASS overrides) or karaoke repeats (``docintel.ingest.cue_text``). Each cue
 keeps its own times and speaker as a ``Mark`` over its words in that line, so a quote is cited with the times and
-speaker of the cues it quotes (``docintel.locators``). Plain ``Speaker: text`` files are already clean and keep
+speaker of the cues it quotes (``docintel.cite.locators``). Plain ``Speaker: text`` files are already clean and keep
 their text as on disk (one cue per speaker line). Consecutive cues of one speaker form a turn; a cue without a
 label continues the current turn. A turn over ``MAX_TURN_TOKENS`` is cut at cue, then sentence, boundaries,
 each piece keeping speaker, times and cues.

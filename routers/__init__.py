@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from docintel.cache_state import CacheStatus
+from docintel.assemble.cache_state import CacheStatus
 from docintel.corpus import Corpus
 from docintel.errors import DocintelError
 from docintel.plan import Mode, Plan

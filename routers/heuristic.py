@@ -2,7 +2,7 @@
 
 ``HeuristicRouter.route`` is the decision list below, in order; the first rule that applies chooses the mode. Each
 step leaves a Reason with a code, a sentence and the numbers behind it (the sentences are built by the ``_say_*``
-helpers at the end of this module). Token overheads, windows, margins and ``fits()`` are docintel.budget's.
+helpers at the end of this module). Token overheads, windows, margins and ``fits()`` are docintel.assemble.budget's.
 Profiles without prices (self-hosted, extractive) compare prefill tokens instead of dollars.
 """
 
@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from docintel import budget
-from docintel.budget import (
+from docintel.assemble import budget
+from docintel.assemble.budget import (
     CORPUS_MAP_TOKENS,
     DOC_HEADER_TOKENS,
     EXPECTED_OUTPUT_TOKENS,

@@ -108,7 +108,7 @@ def session_docintel_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 # --- a deterministic embedder for index tests that do not test embeddings (tests/fake_embedder.py) ----------------
 
-HASH_EMBEDDER = "test-hash"  # its name in docintel.embedder.REGISTRY while the fixture is active
+HASH_EMBEDDER = "test-hash"  # its name in docintel.index.embedder.REGISTRY while the fixture is active
 
 
 def _fake_embedder_module() -> str:
@@ -130,8 +130,8 @@ def _fake_embedder_module() -> str:
 def hash_embedder(monkeypatch: pytest.MonkeyPatch) -> str:
     """Register the hash embedder like any other embedder and select it for this test ($DOCINTEL_EMBEDDER).
     Use it in index tests that do not test the embeddings themselves: no model load, microseconds per chunk."""
-    from docintel import embedder
+    from docintel.index import embedder
 
     monkeypatch.setitem(embedder.REGISTRY, HASH_EMBEDDER, f"{_fake_embedder_module()}:HashEmbedder")
-    monkeypatch.setenv("DOCINTEL_EMBEDDER", HASH_EMBEDDER)  # docintel.embedder.ENV_KIND
+    monkeypatch.setenv("DOCINTEL_EMBEDDER", HASH_EMBEDDER)  # docintel.index.embedder.ENV_KIND
     return HASH_EMBEDDER

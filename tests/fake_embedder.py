@@ -1,5 +1,5 @@
 """A small deterministic embedder for index tests that do not test embeddings (registered like any other embedder
-in ``docintel.embedder.REGISTRY``, the way simonw/llm's conftest registers its ``embed-demo`` model).
+in ``docintel.index.embedder.REGISTRY``, the way simonw/llm's conftest registers its ``embed-demo`` model).
 
 Feature hashing of words and identifier parts: texts that share words get similar vectors, so lexical-looking
 retrieval still works, and it costs microseconds per text with no model to load. Tests that measure retrieval

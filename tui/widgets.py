@@ -153,8 +153,8 @@ class AnswerView(Vertical):
     async def finish(self, answer: Answer) -> None:
         await self._stop()
         self.answer = answer
-        # a backend that did not stream, or an answer whose images/links were made inert (docintel.links): the final
-        # text replaces what streamed, so no image is fetched and no link to an unknown host stays live
+        # a backend that did not stream, or an answer whose images/links were made inert (docintel.egress.links): the
+        # final text replaces what streamed, so no image is fetched and no link to an unknown host stays live
         if not self.markdown.source.strip() or answer.suspicious_links:
             await self.markdown.update(visible_text(answer.text))  # no internal marker on screen
         self.badge.show_answer(answer)

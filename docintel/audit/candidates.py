@@ -65,8 +65,8 @@ def judge_candidates(
     backend: Backend, corpus: Corpus, item: ChecklistItem, candidates: tuple[Evidence, ...], plan: Plan
 ) -> tuple[tuple[Evidence, ...], list[Usage]]:
     """(candidates with ``finding`` set by the model's judgement, each call's usage). One call per JUDGE_BATCH."""
-    from docintel.citations import extract_citations
-    from docintel.context import instructions
+    from docintel.assemble.context import instructions
+    from docintel.cite.citations import extract_citations
     from docintel.pipeline import run
     from docintel.prompt import CitedSpan, Prompt, PromptBlock
     from docintel.tokens import count_tokens

@@ -21,7 +21,7 @@ EVIDENCE_ONLY_NOTE = (
 def render(report: AuditReport, fmt: ReportFormat) -> str:
     """The report as text; it quotes the corpus, so it leaves through the egress seam (secrets redacted as for a
     remote reader: reports get uploaded, pasted, attached)."""
-    from docintel.egress import guard_json, guard_text
+    from docintel.egress.guard import guard_json, guard_text
 
     if fmt == "md":
         return guard_text(render_markdown(report))

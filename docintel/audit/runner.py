@@ -18,9 +18,9 @@ from docintel.answer import Answer
 from docintel.audit.candidates import candidate_evidence, has_syntax_rules, judge_candidates
 from docintel.audit.checklists import Checklist, ChecklistItem
 from docintel.audit.results import AuditReport, Evidence, ItemResult
+from docintel.cite.locators import span_in
 from docintel.corpus import Corpus, Document, SourceSpan
 from docintel.ingest.lines import LineIndex
-from docintel.locators import span_in
 
 if TYPE_CHECKING:
     from docintel.backends import Backend

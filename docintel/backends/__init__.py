@@ -245,8 +245,8 @@ def open_backend(
 
 
 def _wrap(backend: Backend, redact: Any = None) -> Backend:
-    """Redaction (docintel.egress) wraps every backend at the seam: ``redact`` None follows DOCINTEL_REDACT."""
-    from docintel.egress import wrap_backend
+    """Redaction (docintel.egress.guard) wraps every backend at the seam: ``redact`` None follows DOCINTEL_REDACT."""
+    from docintel.egress.guard import wrap_backend
 
     if redact is not None and not isinstance(redact, bool):
         redact = _convert("egress", REDACT_OPTION, redact)

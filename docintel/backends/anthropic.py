@@ -4,7 +4,7 @@ Layout (shared/DESIGN.md): instructions, corpus map and corpus become system blo
 with ``cache_breakpoint`` carries ``cache_control: {"type": "ephemeral", "ttl": "5m"|"1h"}`` (at most 4, the
 last ones win); the salient passages and the question follow in the user message, outside the cached prefix.
 
-Redaction is not done here: the backend factory wraps every backend at the egress seam (docintel.egress), so
+Redaction is not done here: the backend factory wraps every backend at the egress seam (docintel.egress.guard), so
 the prompt this backend receives is already what may leave. After ``generate()`` has been consumed,
 ``backend.notes`` holds one-line notes for ``Answer.notes`` (a prefix too short to be cached); reset by each call.
 

@@ -212,8 +212,8 @@ def _word_coverage(question: str, units: Sequence[Unit], identity: frozenset[str
 def _meaning(question: str, units: Sequence[Unit]) -> list[float]:
     if not units:
         return []
-    from docintel.embed_cache import embed_with_cache  # the same sentences recur across questions: embed once
-    from docintel.embedder import get_embedder  # loads the model lazily (once per process)
+    from docintel.index.embed_cache import embed_with_cache  # the same sentences recur across questions: embed once
+    from docintel.index.embedder import get_embedder  # loads the model lazily (once per process)
 
     embedder = get_embedder()
     vectors, _computed = embed_with_cache(embedder, [u.text for u in units])

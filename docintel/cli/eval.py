@@ -42,7 +42,7 @@ AnswerBackendOpt = Annotated[
 
 
 def _parse_strategies(text: str) -> list[Any]:
-    from docintel.eval_report import STRATEGIES
+    from docintel.eval.eval_report import STRATEGIES
 
     chosen = [s.strip() for s in text.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in STRATEGIES]
@@ -96,8 +96,8 @@ def eval_cases(
         raise InputError("give --cases FILE.jsonl (or run `docintel eval niah`); see `docintel eval --help`")
 
     from docintel.cli.output import print_json, progress_bar
-    from docintel.eval_report import report
-    from docintel.evaluation import default_corpora_dir, evaluate, load_cases
+    from docintel.eval.eval_report import report
+    from docintel.eval.evaluation import default_corpora_dir, evaluate, load_cases
     from docintel.profiles import get_profile
 
     model = get_profile(profile)
@@ -137,9 +137,9 @@ def eval_cases(
 def _answer_eval(
     cases: Any, corpora_dir: Path, backend: str, model: Any, open_progress: Any, pairs: list[str] | None = None
 ) -> dict[str, Any]:
-    """hit@1/hit@3 of the quoted evidence and "not found" on absent cases (docintel.answer_eval)."""
-    from docintel.answer_eval import evaluate_answers, summarize_answers
+    """hit@1/hit@3 of the quoted evidence and "not found" on absent cases (docintel.eval.answer_eval)."""
     from docintel.cli.output import progress_bar
+    from docintel.eval.answer_eval import evaluate_answers, summarize_answers
 
     with progress_bar("Answering", unit="cases", delay_s=0.5) as update:
         results = evaluate_answers(
@@ -182,7 +182,7 @@ def print_table(data: dict[str, Any]) -> None:
     from rich.table import Table
 
     from docintel.cli.output import out_console
-    from docintel.eval_report import iter_rows
+    from docintel.eval.eval_report import iter_rows
 
     table = Table(
         title=f"{Path(data['cases_file']).name}: {data['cases']} cases, profile {data['profile']}", title_justify="left"
@@ -233,7 +233,7 @@ def eval_niah(
 ) -> None:
     """Needle in a haystack: depth × length heatmap of whether the needle reaches the prompt (and the answer)."""
     from docintel.cli.output import out_console, print_json, progress_bar
-    from docintel.niah import draw_heatmap, parse_depths, parse_lengths, run_niah
+    from docintel.eval.niah import draw_heatmap, parse_depths, parse_lengths, run_niah
     from docintel.profiles import get_profile
 
     model = get_profile(profile)

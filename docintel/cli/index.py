@@ -13,7 +13,7 @@ import typer
 from docintel.cli.options import JsonOpt, PathArg, SearchModeChoice, open_session
 
 if TYPE_CHECKING:
-    from docintel.index import Hit
+    from docintel.index.corpus_index import Hit
 
 PREVIEW_CHARS = 160
 

@@ -33,7 +33,7 @@ def stats(
         corpus = load_corpus(path, IngestOptions(max_file_bytes=int(max_file_mb * 1_000_000)), progress=update)
     data = corpus_stats(corpus)
     if check:
-        from docintel.fidelity import check_corpus
+        from docintel.eval.fidelity import check_corpus
 
         data["fidelity"] = check_corpus(corpus).to_dict()
     data["seconds"] = round(time.monotonic() - started, 3)

@@ -103,7 +103,7 @@ def write_corpus(root: Path) -> Path:
 @contextmanager
 def opened(root: Path, home: Path) -> Iterator[tuple[Any, Any]]:
     """(Corpus, CorpusIndex) of ``root`` with the index under ``home``."""
-    from docintel.index import open_corpus
+    from docintel.index.corpus_index import open_corpus
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DOCINTEL_HOME", str(home))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docintel.answer_eval import evaluate_answers, summarize_answers
 from docintel.backends.extractive import ExtractiveBackend
-from docintel.evaluation import Case, GoldSpan
+from docintel.eval.answer_eval import evaluate_answers, summarize_answers
+from docintel.eval.evaluation import Case, GoldSpan
 from tests.docintel.qa_corpus import CONTRACT, write_corpus
 
 

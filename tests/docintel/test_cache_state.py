@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from docintel.cache_state import STATE_FILE, cache_status, record_sent
+from docintel.assemble.cache_state import STATE_FILE, cache_status, record_sent
 
 
 def test_prefix_is_warm_within_the_ttl_for_the_same_backend_and_model(docintel_home: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from docintel.chunks import build_chunks
 from docintel.corpus import Document
+from docintel.index.chunks import build_chunks
 from docintel.ingest import load_corpus
 
 

@@ -3,7 +3,7 @@
 The corpus is built for real (a Word-numbered DOCX, a paged PDF with running header and footer, a diarized SRT,
 a voice-tagged VTT; tests/ingest/citation_docs.py), indexed with the real embedding model, and answered by the
 extractive backend. Every citation, hit and evidence line must carry the clause, page, speaker and cue times
-that ``docintel.locators.span_in`` gives the same range of the freshly loaded document, and the specific quotes
+that ``docintel.cite.locators.span_in`` gives the same range of the freshly loaded document, and the specific quotes
 below their exact labels.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from docintel.cite.locators import span_in
 from docintel.cli.main import app
 from docintel.corpus import Corpus
 from docintel.ingest import load_corpus
-from docintel.locators import span_in
 from tests.ingest.citation_docs import DIARIZED_SRT, VOICE_VTT, write_numbered_docx, write_paged_pdf
 
 LOCATORS = ("clause", "page", "speaker", "start_time", "end_time")

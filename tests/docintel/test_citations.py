@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docintel.citations import extract_citations, parse_ids
+from docintel.cite.citations import extract_citations, parse_ids
 from docintel.corpus import SourceSpan
 from docintel.prompt import CitedSpan, Prompt, PromptBlock
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from docintel.context import INSUFFICIENT_MARKER, build_full_prompt, build_retrieve_prompt, instructions
+from docintel.assemble.context import INSUFFICIENT_MARKER, build_full_prompt, build_retrieve_prompt, instructions
 from docintel.errors import PromptTooLongError
 from docintel.ingest import load_corpus
 from docintel.pipeline import build_prompt, plan_question

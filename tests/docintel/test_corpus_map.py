@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docintel.assemble.corpus_map import build_corpus_map
 from docintel.corpus import Corpus, Definition, Document, Segment, SourceSpan
-from docintel.corpus_map import build_corpus_map
 from docintel.ingest import load_corpus
 from docintel.tokens import count_tokens
 

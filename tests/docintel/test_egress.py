@@ -1,5 +1,5 @@
 """The egress seam: every prompt a backend sends, pack output, MCP results and audit reports pass one redaction
-layer (docintel.egress), per destination policy, failing closed.
+layer (docintel.egress.guard), per destination policy, failing closed.
 
 The anthropic tests use the real SDK against a localhost server speaking the Messages wire format
 (backends/fake_messages_server.py); what the server recorded is what left the machine.
@@ -25,7 +25,7 @@ from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
 from docintel.backends import REGISTRY, BackendCapabilities, BackendOption, open_backend
 from docintel.backends.anthropic import AnthropicBackend
 from docintel.backends.retry import Backoff
-from docintel.egress import RedactingBackend, guard_text, resolve_policy, wrap_backend
+from docintel.egress.guard import RedactingBackend, guard_text, resolve_policy, wrap_backend
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import Prompt
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from docintel.embed_cache import EmbeddingCache, cache_path, text_key
-from docintel.embedder import get_embedder
-from docintel.index import CorpusIndex, UpdateReport
+from docintel.index.corpus_index import CorpusIndex, UpdateReport
+from docintel.index.embed_cache import EmbeddingCache, cache_path, text_key
+from docintel.index.embedder import get_embedder
 from docintel.ingest import load_corpus
 
 
@@ -117,7 +117,7 @@ def test_one_cache_file_per_model_under_home(docintel_home: Path) -> None:
 def test_real_model_vectors_round_trip(tmp_path: Path) -> None:
     embedder = get_embedder()
     texts = ["Either party may terminate with ninety days notice.", "def load(self, key): return self.rows[key]"]
-    from docintel.embed_cache import embed_with_cache
+    from docintel.index.embed_cache import embed_with_cache
 
     first, computed = embed_with_cache(embedder, texts)
     again, computed_again = embed_with_cache(embedder, [*texts, texts[0]])

@@ -9,7 +9,7 @@ import pytest
 
 from docintel.corpus import SourceSpan
 from docintel.errors import InputError
-from docintel.evaluation import (
+from docintel.eval.evaluation import (
     Case,
     GoldSpan,
     PromptCacheModel,
@@ -21,7 +21,7 @@ from docintel.evaluation import (
     full_fits,
     load_cases,
 )
-from docintel.niah import NEEDLE, NiahResult, build_haystack, draw_heatmap, insert_needle, parse_lengths
+from docintel.eval.niah import NEEDLE, NiahResult, build_haystack, draw_heatmap, insert_needle, parse_lengths
 from docintel.profiles import get_profile
 
 
@@ -205,7 +205,7 @@ def test_heatmap_is_a_png(tmp_path: Path) -> None:
 def test_always_full_over_the_window_keeps_what_fits_in_corpus_order(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from docintel.evaluation import truncated_full
+    from docintel.eval.evaluation import truncated_full
     from docintel.ingest import load_corpus
 
     folder = tmp_path / "corpus"
@@ -241,8 +241,8 @@ def test_always_full_over_the_window_reads_the_retrieved_documents_first(tmp_pat
     so the document about the question is in the prompt even when it sorts last."""
     from dataclasses import replace
 
-    from docintel.evaluation import truncated_full
-    from docintel.index import open_corpus
+    from docintel.eval.evaluation import truncated_full
+    from docintel.index.corpus_index import open_corpus
 
     folder = tmp_path / "corpus"
     folder.mkdir()
@@ -262,7 +262,7 @@ def test_always_full_over_the_window_reads_the_retrieved_documents_first(tmp_pat
 
 def test_map_reduce_calls_are_keyed_and_counted_one_by_one() -> None:
     """Each map prompt's prefix is cached on its own (a second question reads them all) and the reduce call is paid."""
-    from docintel.evaluation import Assembled, PromptCacheModel, _split
+    from docintel.eval.evaluation import Assembled, PromptCacheModel, _split
 
     sent = Assembled("map_reduce", (), "", 0, 0, calls=(("g1", 5_000, 100), ("g2", 6_000, 100), ("", 0, 900)))
     cache = PromptCacheModel(1_024)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from docintel.answer import NO_CLEAR_ANSWER, TextDelta, UsageEvent
+from docintel.assemble.context import INSUFFICIENT_MARKER
 from docintel.backends.extractive import HEADING, MIN_CONFIDENCE, ExtractiveBackend, extractive_answer
 from docintel.backends.sentence_rank import Unit, answer_type, rank_units, split_units
-from docintel.context import INSUFFICIENT_MARKER
 from docintel.corpus import SourceSpan
 from docintel.pipeline import build_prompt, plan_question
 from docintel.prompt import CitedSpan, Prompt, PromptBlock
@@ -83,7 +83,7 @@ def test_prefers_full_sentences_over_headings_and_ranks_by_coverage() -> None:
 
 def test_a_paraphrased_question_is_answered_by_meaning(examples_dir: Any) -> None:
     """No sentence of the sample contract says "cap": the clause is found by embedding similarity instead."""
-    from docintel.index import open_corpus
+    from docintel.index.corpus_index import open_corpus
 
     corpus, index = open_corpus(examples_dir / "contract")
     answer = ask(corpus, index, "What is the liability cap?")
@@ -123,7 +123,7 @@ Commonwealth of Pennsylvania, without regard to its conflict of laws principles.
 def test_governing_law_clause_beats_applicable_law_and_incorporation_decoys(tmp_path: Any) -> None:
     """The clause that names the governing law is quoted first, not the "Applicable Law" representation, the
     "organized under the laws of Delaware" preamble or the "(e) Compliance" sentence beside it."""
-    from docintel.index import open_corpus
+    from docintel.index.corpus_index import open_corpus
 
     root = tmp_path / "licenses"
     root.mkdir()
@@ -217,7 +217,7 @@ def check_password(user, password):
 def test_a_code_question_quotes_the_code_not_a_bundled_password_list(tmp_path: Any) -> None:
     """The issue's case: "where is login handled?" quoted a line of a bundled password list; search ranks the real
     handler first, and so does the answer."""
-    from docintel.index import open_corpus
+    from docintel.index.corpus_index import open_corpus
 
     root = tmp_path / "shop"
     root.mkdir()

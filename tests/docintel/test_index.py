@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from docintel.chunks import build_chunks
-from docintel.embedder import Embedder, EmbedProgress, get_embedder
 from docintel.errors import DocintelError, IndexBusyError
-from docintel.index import SEARCH_MODES, CorpusIndex, open_corpus
+from docintel.index.chunks import build_chunks
+from docintel.index.corpus_index import SEARCH_MODES, CorpusIndex, open_corpus
+from docintel.index.embedder import Embedder, EmbedProgress, get_embedder
+from docintel.index.store import Store
 from docintel.ingest import load_corpus
-from docintel.store import Store
 
 
 class RecordingEmbedder:
@@ -197,7 +197,7 @@ _INDEX_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from docintel.index import CorpusIndex
+    from docintel.index.corpus_index import CorpusIndex
     from docintel.ingest import load_corpus
 
     root = Path(sys.argv[1])

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import docintel
+from docintel.assemble.corpus_map import build_corpus_map
 from docintel.corpus import Document, Segment, SourceSpan
-from docintel.corpus_map import build_corpus_map
 from docintel.ingest import IngestOptions, decode_utf8, sha256_bytes
 from docintel.ingest.lines import LineIndex
 from docintel.kinds import DocumentKind, FileSample, OutlineNode, register, unregister

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from docintel.chunks import build_chunks
+from docintel.assemble.corpus_map import build_corpus_map
 from docintel.corpus import Corpus, Document, Mark, Segment, SourceSpan
-from docintel.corpus_map import build_corpus_map
-from docintel.index import CorpusIndex
+from docintel.index.chunks import build_chunks
+from docintel.index.corpus_index import CorpusIndex
+from docintel.index.store import StoredChunk, span_fields_json, span_from_fields
 from docintel.kinds import corpus_kind, detect_kind, get_kind, registered
-from docintel.store import StoredChunk, span_fields_json, span_from_fields
 
 
 def _doc(path: str, kind: str, text: str) -> Document:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from docintel.lexical import LexicalIndex, split_identifier, tokenize, words
+from docintel.index.lexical import LexicalIndex, split_identifier, tokenize, words
 
 
 def test_split_identifier() -> None:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from docintel.errors import UsageError
-from docintel.index import CorpusIndex
+from docintel.index.corpus_index import CorpusIndex
+from docintel.index.vector_store import parse_vector_store, spec_from_label
 from docintel.ingest import load_corpus
-from docintel.vector_store import parse_vector_store, spec_from_label
 
 pytest.importorskip("pymilvus")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from docintel.embedder import get_embedder
-from docintel.embedders.onnx_export import UnsupportedModel
-from docintel.embedders.onnx_runtime import OnnxEmbedder
+from docintel.index.embedder import get_embedder
+from docintel.index.embedders.onnx_export import UnsupportedModel
+from docintel.index.embedders.onnx_runtime import OnnxEmbedder
 
 
 def _sample_texts(examples_dir: Path) -> list[str]:
@@ -73,7 +73,8 @@ def test_query_embedding_never_imports_torch(tmp_path: Path) -> None:
     target.parent.mkdir(parents=True)
     shutil.copy(model_file, target)
     code = (
-        "import sys; from docintel.embedder import get_embedder; v = get_embedder().embed_query('notice period'); "
+        "import sys; from docintel.index.embedder import get_embedder; "
+        "v = get_embedder().embed_query('notice period'); "
         "print(len(v), sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))"
     )
     env = {**os.environ, "DOCINTEL_HOME": str(home)}
@@ -84,7 +85,7 @@ def test_query_embedding_never_imports_torch(tmp_path: Path) -> None:
 
 
 def test_query_vectors_are_memoized_per_text() -> None:
-    from docintel.embedder import QueryMemo
+    from docintel.index.embedder import QueryMemo
 
     runs: list[str] = []
 
@@ -109,13 +110,13 @@ def test_lexical_search_loads_no_model(tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     root.mkdir()
     (root / "terms.md").write_text("# Terms\n\nEither party may terminate this agreement with ninety days notice.\n")
-    from docintel.index import CorpusIndex
+    from docintel.index.corpus_index import CorpusIndex
     from docintel.ingest import load_corpus
 
     with CorpusIndex.open(root) as index:
         index.update(load_corpus(root))
     code = (
-        "import sys; from docintel.index import CorpusIndex; from docintel.ingest import load_corpus; "
+        "import sys; from docintel.index.corpus_index import CorpusIndex; from docintel.ingest import load_corpus; "
         f"index = CorpusIndex.open({str(root)!r}); index.update(load_corpus({str(root)!r})); "
         "hits = index.search('terminate notice', 1, mode='lexical'); "
         "print(hits[0].chunk.span.path, sorted(m for m in ('onnxruntime', 'torch') if m in sys.modules))"

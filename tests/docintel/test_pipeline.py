@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.assemble.cache_state import cache_status
+from docintel.assemble.context import INSUFFICIENT_MARKER, prefix_key
 from docintel.backends import Backend, BackendCapabilities
-from docintel.cache_state import cache_status
-from docintel.context import INSUFFICIENT_MARKER, prefix_key
 from docintel.errors import PromptTooLongError
 from docintel.pipeline import pack, plan_question
 from docintel.profiles import ModelProfile, get_profile

@@ -77,7 +77,7 @@ def test_cli_index_prints_plain_progress_lines_and_quiet_removes_them(tmp_path: 
     env.pop("DOCINTEL_EMBEDDER", None)
     fake_module = Path(__file__).resolve().parent.parent / "fake_embedder.py"
     code = (
-        "import importlib.util, sys; from docintel import embedder; "
+        "import importlib.util, sys; from docintel.index import embedder; "
         f"spec = importlib.util.spec_from_file_location('fake_embedder', {str(fake_module)!r}); "
         "m = importlib.util.module_from_spec(spec); sys.modules['fake_embedder'] = m; spec.loader.exec_module(m); "
         "embedder.REGISTRY['test-hash'] = 'fake_embedder:HashEmbedder'; import os; "

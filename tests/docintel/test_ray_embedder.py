@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from docintel.cli.main import app
-from docintel.embedder import get_embedder
-from docintel.index import CorpusIndex
-from docintel.ray_embedder import RayEmbedder
+from docintel.index.corpus_index import CorpusIndex
+from docintel.index.embedder import get_embedder
+from docintel.index.ray_embedder import RayEmbedder
 
 ray = pytest.importorskip("ray")
 
@@ -79,7 +79,7 @@ def test_index_with_ray_is_the_same_index_and_incremental(
     # One clause edited: only that file's new chunk texts go to the cluster.
     target = sorted(p for p in corpus.rglob("*") if p.is_file())[0]
     target.write_text(target.read_text(encoding="utf-8") + "\n\n13. NOTICES. Notices go by e-mail.\n", encoding="utf-8")
-    monkeypatch.setattr("docintel.ray_embedder.RayEmbedder", CountingRayEmbedder)
+    monkeypatch.setattr("docintel.index.ray_embedder.RayEmbedder", CountingRayEmbedder)
     CountingRayEmbedder.sent = []
     second = runner.invoke(app, ["index", str(corpus), "--ray", "auto", "--json"])
     assert second.exit_code == 0, second.output

@@ -9,9 +9,7 @@ import string
 import pytest
 
 from docintel.corpus import SourceSpan
-from docintel.errors import DocintelError
-from docintel.prompt import CitedSpan, Prompt, PromptBlock
-from docintel.redact import (
+from docintel.egress.redact import (
     Redaction,
     find_secrets,
     redact_prompt,
@@ -19,6 +17,8 @@ from docintel.redact import (
     redaction_enabled,
     redaction_note,
 )
+from docintel.errors import DocintelError
+from docintel.prompt import CitedSpan, Prompt, PromptBlock
 
 RNG = random.Random(11)
 

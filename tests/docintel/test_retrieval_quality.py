@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from docintel.corpus import Corpus
-from docintel.embedder import get_embedder
-from docintel.index import CorpusIndex, SearchMode
+from docintel.index.corpus_index import CorpusIndex, SearchMode
+from docintel.index.embedder import get_embedder
+from docintel.index.store import Store
 from docintel.ingest import load_corpus
-from docintel.store import Store
 
 K = 10
 

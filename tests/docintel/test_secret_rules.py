@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from docintel.redact import Placeholders, find_secrets, redact_text
+from docintel.egress.redact import Placeholders, find_secrets, redact_text
 
 RNG = random.Random(9)
 ALNUM = string.ascii_letters + string.digits

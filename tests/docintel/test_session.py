@@ -15,8 +15,8 @@ import pytest
 import docintel
 from docintel import pipeline
 from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.assemble.context import INSUFFICIENT_MARKER
 from docintel.backends import BackendCapabilities
-from docintel.context import INSUFFICIENT_MARKER
 from docintel.display import StreamFilter, visible_text
 from docintel.profiles import get_profile
 from docintel.prompt import Prompt

@@ -18,13 +18,13 @@ import pytest
 
 import docintel
 from docintel.answer import BackendEvent, TextDelta, Usage, UsageEvent
+from docintel.assemble.context import build_map_prompts, build_reduce_prompt
+from docintel.assemble.spotlight import as_data, boundary
 from docintel.backends import BackendCapabilities
-from docintel.context import build_map_prompts, build_reduce_prompt
-from docintel.links import neutralize_links
+from docintel.egress.links import neutralize_links
 from docintel.pipeline import build_prompt, pack, plan_question, run
 from docintel.profiles import get_profile
 from docintel.prompt import Prompt
-from docintel.spotlight import as_data, boundary
 
 SONNET = get_profile("claude-sonnet-4-6")
 ATTACK = (

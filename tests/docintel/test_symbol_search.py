@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docintel import symbol_search
-from docintel.index import open_corpus
+from docintel.index import symbol_search
+from docintel.index.corpus_index import open_corpus
 
 FILES = {
     "src/net/adapters.py": (

@@ -2,7 +2,7 @@
 
 Every document here is built for real (python-docx with numbering.xml definitions, reportlab PDFs, SRT/VTT
 text) by tests/ingest/citation_docs.py; the assertions are the exact clause numbers, pages, times and speakers a
-reader would check, through the one labelling path (docintel.locators) that every route uses.
+reader would check, through the one labelling path (docintel.cite.locators) that every route uses.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from docintel.chunks import build_chunks
+from docintel.cite.locators import narrow, span_in
 from docintel.corpus import Corpus, Document
-from docintel.fidelity import check_corpus
+from docintel.eval.fidelity import check_corpus
+from docintel.index.chunks import build_chunks
 from docintel.ingest import IngestOptions
 from docintel.ingest.contract import ContractLoader
 from docintel.ingest.extract import extract_pdf
 from docintel.ingest.page_furniture import furniture_lines
 from docintel.ingest.transcript import TranscriptLoader
-from docintel.locators import narrow, span_in
 from tests.ingest.citation_docs import (
     DIARIZED_SRT,
     DOCX_EXPECTED,

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 import docintel
+from docintel.assemble.corpus_map import build_corpus_map
 from docintel.audit.checklists import default_checklist
 from docintel.cli.main import app
-from docintel.corpus_map import build_corpus_map
 from docintel.ingest import load_corpus
 
 MATERIALIZE_HEAD = (

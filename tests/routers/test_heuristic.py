@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from docintel.cache_state import CacheStatus
+from docintel.assemble.cache_state import CacheStatus
 from docintel.plan import Plan
 from docintel.profiles import get_profile
 from docintel.routers import CorpusStats, RouteRequest, get_router

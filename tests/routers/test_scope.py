@@ -132,7 +132,7 @@ def test_a_name_several_documents_share_scopes_to_that_group(tmp_path: Path) -> 
 
 def test_unnamed_question_reads_the_one_document_its_content_points_at(tmp_path: Path, hash_embedder: str) -> None:
     """No name, but only one contract is about turbines: it is read whole (its chunks fill the top hits)."""
-    from docintel.index import open_corpus
+    from docintel.index.corpus_index import open_corpus
     from docintel.routers.scope import resolve_scope
 
     topics = ["turbine blade maintenance intervals", "office cleaning schedule", "software licence seats", "catering"]

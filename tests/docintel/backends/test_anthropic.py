@@ -48,7 +48,7 @@ def _spans(files: dict[str, str], *, first_line: int = 1) -> list[CitedSpan]:
 
 
 def make_prompt(files: dict[str, str], question: str, *, passages: bool = True) -> Prompt:
-    """A full-pass Prompt laid out as docintel.context does: the corpus block ends the cacheable prefix."""
+    """A full-pass Prompt laid out as docintel.assemble.context does: the corpus block ends the cacheable prefix."""
     cited = _spans(files)
     corpus = "".join(f'<doc path="{c.span.path}">\n[{c.id}] {c.text}</doc>\n' for c in cited)
     corpus_map = "<corpus_map>\n" + "".join(f"{c.span.path}\n" for c in cited) + "</corpus_map>\n"

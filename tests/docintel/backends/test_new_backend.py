@@ -113,7 +113,15 @@ def test_no_front_end_or_core_module_names_a_backend() -> None:
     names = ("extractive", "anthropic", "vllm", "llamacpp")
     checked = [
         ROOT / "docintel" / f
-        for f in ("session.py", "pipeline.py", "api.py", "mcp_server.py", "context.py", "budget.py", "display.py")
+        for f in (
+            "session.py",
+            "pipeline.py",
+            "api.py",
+            "mcp_server.py",
+            "assemble/context.py",
+            "assemble/budget.py",
+            "display.py",
+        )
     ]
     checked += [ROOT / "docintel" / "audit" / "runner.py", ROOT / "tui" / "app.py", ROOT / "routers" / "heuristic.py"]
     for path in checked:

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from docintel.chunks import build_chunks
+from docintel.cite.locators import narrow, span_in
 from docintel.corpus import Corpus, Document, SourceSpan
+from docintel.index.chunks import build_chunks
 from docintel.ingest.lines import LineIndex
 from docintel.ingest.page_furniture import furniture_lines
-from docintel.locators import narrow, span_in
 
 _MAX_EXAMPLES = 20
 # a clause-number heading at the start of a line: the number, then a heading (not a sentence): ARTICLE/Section

@@ -23,7 +23,7 @@ from docintel.errors import BackendError, MissingExtraError
 if TYPE_CHECKING:
     import numpy as np
 
-    from docintel.embedder import Embedder, EmbedProgress
+    from docintel.index.embedder import Embedder, EmbedProgress
 
 # Environment the workers need to build the same embedder as the driver.
 FORWARDED_ENV = (
@@ -48,7 +48,7 @@ class _EmbedBatch:
     """The Ray Data actor: loads the embedder once, then embeds batches of ``{"i", "text"}`` rows."""
 
     def __init__(self, model: str | None, kind: str | None) -> None:
-        from docintel.embedder import get_embedder
+        from docintel.index.embedder import get_embedder
 
         self.embedder = get_embedder(model, kind)
 
@@ -82,7 +82,7 @@ class RayEmbedder:
         actors: int | None = None,
         batch_size: int = BATCH_SIZE,
     ) -> None:
-        from docintel.embedder import requested_kind
+        from docintel.index.embedder import requested_kind
 
         self.local = local
         self.model_id = local.model_id

@@ -25,7 +25,7 @@ from functools import lru_cache
 from html import escape
 from importlib import resources
 
-from docintel.links import strip_invisible
+from docintel.egress.links import strip_invisible
 
 _OUR_TAGS = re.compile(
     r"<(\s*/?\s*)(doc|corpus_map|corpus|passages|question|findings|instructions|context|sources?|data)\b",

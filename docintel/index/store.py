@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from docintel.chunks import Chunk
 from docintel.corpus import SPAN_CORE, SourceSpan, span_field_defaults
 from docintel.errors import IndexBusyError
+from docintel.index.chunks import Chunk
 
 SCHEMA_VERSION = "2"  # 2: kind-specific span fields in one JSON column by name; files.kind
 DB_NAME = "index.sqlite3"

@@ -2,9 +2,10 @@
 
 Two engines behind one interface (``add``, ``remove``, ``search``, ``save``, ``committed``, ``len``):
 - ``faiss`` (the embedded default): a FAISS file per index generation under ``$DOCINTEL_HOME``
-  (``docintel.vector_index``);
-- ``milvus``: a Milvus collection (``docintel.milvus_index``): a Milvus cluster by URI for a team that indexes every
-  repository of a company, or Milvus Lite (a real local Milvus that ``pymilvus`` starts) for one machine and tests.
+  (``docintel.index.vector_index``);
+- ``milvus``: a Milvus collection (``docintel.index.milvus_index``): a Milvus cluster by URI for a team that indexes
+  every repository of a company, or Milvus Lite (a real local Milvus that ``pymilvus`` starts) for one machine and
+  tests.
 
 Chosen by ``--vector-store`` or ``$DOCINTEL_VECTOR_STORE``:
 
@@ -137,10 +138,10 @@ def milvus_uri(spec: VectorStoreSpec, directory: Path) -> str:
 def new_vectors(spec: VectorStoreSpec, dimension: int, *, directory: Path) -> Vectors:
     """An empty vector set for a first build or a rebuild of the index in ``directory``."""
     if spec.engine == "faiss":
-        from docintel.vector_index import VectorIndex
+        from docintel.index.vector_index import VectorIndex
 
         return VectorIndex(dimension, "flat")
-    from docintel.milvus_index import MilvusVectors
+    from docintel.index.milvus_index import MilvusVectors
 
     return MilvusVectors.create(milvus_uri(spec, directory), directory, dimension)
 
@@ -148,9 +149,9 @@ def new_vectors(spec: VectorStoreSpec, dimension: int, *, directory: Path) -> Ve
 def load_vectors(spec: VectorStoreSpec, path: Path, kind: str, *, directory: Path, dimension: int) -> Vectors:
     """The vectors of the generation saved at ``path``."""
     if spec.engine == "faiss":
-        from docintel.vector_index import VectorIndex
+        from docintel.index.vector_index import VectorIndex
 
         return VectorIndex.load(path, kind)
-    from docintel.milvus_index import MilvusVectors
+    from docintel.index.milvus_index import MilvusVectors
 
     return MilvusVectors.open(milvus_uri(spec, directory), directory, dimension)

@@ -1,6 +1,6 @@
 """The evaluation report: per-case results aggregated per strategy, by kind, by suite and by suite/kind.
 
-``docintel.evaluation`` produces one CaseResult per case and strategy; this module turns them into the JSON that
+``docintel.eval.evaluation`` produces one CaseResult per case and strategy; this module turns them into the JSON that
 ``docintel eval --json`` prints and the rows of its table.
 """
 
@@ -14,7 +14,7 @@ from docintel.plan import TokenEstimate
 from docintel.profiles import ModelProfile
 
 if TYPE_CHECKING:
-    from docintel.evaluation import Case, Recall
+    from docintel.eval.evaluation import Case, Recall
 
 Strategy = Literal["router", "full", "retrieve"]
 STRATEGIES: tuple[Strategy, ...] = ("router", "full", "retrieve")

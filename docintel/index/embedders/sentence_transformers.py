@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from docintel.embedder import EmbedProgress, QueryMemo
 from docintel.errors import DocintelError
+from docintel.index.embedder import EmbedProgress, QueryMemo
 
 DEFAULT_MODEL_ID = "all-MiniLM-L6-v2"
 BATCH_SIZE = 32

@@ -21,13 +21,14 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal, Protocol
 
-from docintel import budget, spotlight, symbol_search
-from docintel.budget import CORPUS_MAP_TOKENS, LABEL_TOKENS, PASSAGE_TOKENS
+from docintel.assemble import budget, spotlight
+from docintel.assemble.budget import CORPUS_MAP_TOKENS, LABEL_TOKENS, PASSAGE_TOKENS
+from docintel.assemble.corpus_map import build_corpus_map
+from docintel.cite.locators import span_in
 from docintel.corpus import Corpus, Document, SourceSpan
-from docintel.corpus_map import build_corpus_map
 from docintel.errors import PromptTooLongError
+from docintel.index import symbol_search
 from docintel.ingest.lines import LineIndex
-from docintel.locators import span_in
 from docintel.plan import Plan
 from docintel.profiles import ModelProfile
 from docintel.prompt import CitedSpan, Prompt, PromptBlock
@@ -38,7 +39,7 @@ LAYOUT_VERSION = "2"  # bump when the prefix layout changes: cache records of th
 
 
 class Searcher(Protocol):
-    """What context assembly needs of docintel.index.CorpusIndex."""
+    """What context assembly needs of docintel.index.corpus_index.CorpusIndex."""
 
     def search(
         self,
@@ -177,7 +178,7 @@ def prefix_key(corpus: Corpus, paths: Sequence[str] = (), *, mode: str = "full")
 
 # ------------------------------------------------------------------------------------------------------- blocks
 def _corpus_block(corpus: Corpus, layout: Layout, docs: list[tuple[str, range]], mark: str) -> tuple[str, int]:
-    """Documents between boundary-marked tags, their text escaped as data (docintel.spotlight)."""
+    """Documents between boundary-marked tags, their text escaped as data (docintel.assemble.spotlight)."""
     parts: list[str] = []
     tokens = 0
     for path, indexes in docs:

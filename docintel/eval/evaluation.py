@@ -13,10 +13,10 @@ Two modelling choices, both stated in the report's ``notes``:
 - **Prompt cache.** Cases run grouped by corpus in file order, as an agent asking questions back to back would. A
   cacheable prefix (at least ``min_cacheable_tokens``) is written on first use by a strategy and read on every later
   use of the same prefix by that strategy within the run (the run is assumed to stay within the cache TTL). The
-  router reads the real ``docintel.cache_state``: full-mode sends are recorded as ``docintel ask`` records them, in
-  a throwaway record per strategy (``cache_state_of``).
+  router reads the real ``docintel.assemble.cache_state``: full-mode sends are recorded as ``docintel ask`` records
+  them, in a throwaway record per strategy (``cache_state_of``).
 
-Aggregation into the report lives in ``docintel.eval_report``; needle-in-a-haystack in ``docintel.niah``.
+Aggregation into the report lives in ``docintel.eval.eval_report``; needle-in-a-haystack in ``docintel.eval.niah``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 
 from docintel.corpus import Corpus, SourceSpan
 from docintel.errors import InputError, PromptTooLongError
-from docintel.eval_report import STRATEGIES, CaseResult, Strategy
+from docintel.eval.eval_report import STRATEGIES, CaseResult, Strategy
 from docintel.plan import Mode, Plan, TokenEstimate
 from docintel.profiles import ModelProfile
 from docintel.prompt import Prompt
@@ -181,7 +181,7 @@ INSUFFICIENT_MARKERS = (
     "could not find",
     "couldn't find",
     "no evidence",
-    "insufficient_context",  # docintel.context.INSUFFICIENT_MARKER, lower-cased
+    "insufficient_context",  # docintel.assemble.context.INSUFFICIENT_MARKER, lower-cased
 )
 
 
@@ -255,7 +255,7 @@ class Assembled:
 
 def full_fits(corpus_tokens: int, profile: ModelProfile) -> bool:
     """Whether the whole corpus fits the window with room for the answer (estimates times the profile's margin)."""
-    from docintel import budget
+    from docintel.assemble import budget
 
     return budget.fits(corpus_tokens, profile)
 
@@ -263,10 +263,10 @@ def full_fits(corpus_tokens: int, profile: ModelProfile) -> bool:
 def truncated_full(corpus: Corpus, question: str, profile: ModelProfile, index: Any = None) -> Assembled:
     """Always-full on a corpus above the window, laid out as a careful user would: instructions, the corpus map,
     then whole documents in the order retrieval ranks them for the question (the rest in corpus order), each
-    kept when it still fits the window (margin and answer reserve included, as ``docintel.context.check_fits``
+    kept when it still fits the window (margin and answer reserve included, as ``docintel.assemble.context.check_fits``
     counts), then the question. A fair baseline: alphabetical order would keep whatever sorts first."""
-    from docintel import budget as token_budget
-    from docintel.context import LABEL_TOKENS, corpus_layout, corpus_map_of, instructions
+    from docintel.assemble import budget as token_budget
+    from docintel.assemble.context import LABEL_TOKENS, corpus_layout, corpus_map_of, instructions
 
     layout = corpus_layout(corpus)
     corpus_map = corpus_map_of(corpus)
@@ -363,10 +363,10 @@ def _assemble_map_reduce(
     chunks retrieval returns for the question inside its group (the router's k for the question type over that
     group, at least ``MAP_FINDINGS_K``); the reduce prompt is the reduce instructions, those findings and the
     question, uncached."""
-    from docintel.context import build_map_prompts, instructions
+    from docintel.assemble.context import build_map_prompts, instructions
+    from docintel.index.symbol_search import search
     from docintel.routers import CorpusStats
     from docintel.routers.heuristic import retrieve_k
-    from docintel.symbol_search import search
 
     calls: list[tuple[str, int, int]] = []
     received: list[SourceSpan] = []
@@ -397,13 +397,13 @@ def _assemble_map_reduce(
 # ------------------------------------------------------------------------------------------------------------ run
 @contextmanager
 def cache_state_of(strategy: str, folder: Path) -> Iterator[None]:
-    """Point ``docintel.cache_state`` at this strategy's own record file while it runs.
+    """Point ``docintel.assemble.cache_state`` at this strategy's own record file while it runs.
 
     The router reads the real cache-state module to know whether a full prefix is warm; each strategy gets a
     separate, throwaway record so the baselines do not warm the router's cache and the user's own record under
     ``$DOCINTEL_HOME`` is never touched by an evaluation.
     """
-    from docintel import cache_state
+    from docintel.assemble import cache_state
 
     with cache_state.record_file(folder / f"cache_state-{strategy}.json"):
         yield
@@ -488,8 +488,8 @@ def _run_case(
     counter: TokenCounter,
     backend: Any,
 ) -> CaseResult:
-    from docintel.cache_state import record_sent
-    from docintel.context import prefix_key
+    from docintel.assemble.cache_state import record_sent
+    from docintel.assemble.context import prefix_key
 
     sent = assemble(corpus, index, case.question, strategy, profile, counter)
     tokens = _split(cache, strategy, sent)

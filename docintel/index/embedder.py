@@ -75,9 +75,9 @@ class QueryMemo:
 
 # kind -> "module:Class"; the class is built as Class(model_spec) and wraps its library lazily.
 REGISTRY: dict[str, str] = {
-    "onnx": "docintel.embedders.onnx_runtime:OnnxEmbedder",
-    "onnx-int8": "docintel.embedders.onnx_runtime:OnnxInt8Embedder",
-    "sentence-transformers": "docintel.embedders.sentence_transformers:SentenceTransformerEmbedder",
+    "onnx": "docintel.index.embedders.onnx_runtime:OnnxEmbedder",
+    "onnx-int8": "docintel.index.embedders.onnx_runtime:OnnxInt8Embedder",
+    "sentence-transformers": "docintel.index.embedders.sentence_transformers:SentenceTransformerEmbedder",
 }
 _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
@@ -99,7 +99,7 @@ def requested_kind(kind: str | None = None) -> str:
 
 def get_embedder(model: str | None = None, kind: str | None = None) -> Embedder:
     """The embedder for ``model`` (see module doc), created once per process."""
-    from docintel.embedders.onnx_export import UnsupportedModel
+    from docintel.index.embedders.onnx_export import UnsupportedModel
 
     spec = requested_model(model) or ""
     chosen = requested_kind(kind)

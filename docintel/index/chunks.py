@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from docintel.cite.locators import located, segment_marks
 from docintel.corpus import Document, Segment, SourceSpan, merged_span_fields
 from docintel.ingest.lines import LineIndex
 from docintel.ingest.split import split_range
 from docintel.kinds import get_kind
-from docintel.locators import located, segment_marks
 from docintel.tokens import count_tokens, count_tokens_batch
 
 CONTEXT_SEPARATOR = " · "
@@ -48,7 +48,7 @@ class Chunk:
         """What the embedding model reads: the context header, then the text. The header names the file by its
         base name, not by its path under the corpus root, so the same file read as part of a folder, a sub-folder
         or alone (or a copy of it elsewhere) is the same input, and its vector comes from the shared embedding
-        cache (docintel.embed_cache). The full path stays in ``context`` for BM25 and for display."""
+        cache (docintel.index.embed_cache). The full path stays in ``context`` for BM25 and for display."""
         context = self.context
         if context.startswith(self.span.path):
             context = self.span.path.rsplit("/", 1)[-1] + context[len(self.span.path) :]

@@ -24,7 +24,7 @@ from typing import Any
 from docintel.answer import Answer
 from docintel.corpus import SourceSpan
 from docintel.errors import InputError
-from docintel.evaluation import Case, GoldSpan
+from docintel.eval.evaluation import Case, GoldSpan
 from docintel.profiles import ModelProfile
 
 Progress = Callable[[int, int, str], None]
@@ -78,7 +78,8 @@ def evaluate_answers(
 ) -> list[AnswerResult]:
     """Ask every case with ``backend`` and score the answer. Each corpus is opened (index built or updated) once;
     the prompt-cache record is a throwaway one, so the user's own is neither read nor warmed."""
-    from docintel import cache_state, session
+    from docintel import session
+    from docintel.assemble import cache_state
 
     by_corpus: dict[str, list[Case]] = {}
     for case in cases:

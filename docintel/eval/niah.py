@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from docintel.errors import InputError
-from docintel.evaluation import (
+from docintel.eval.evaluation import (
     Case,
     GoldSpan,
     Strategy,

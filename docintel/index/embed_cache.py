@@ -2,7 +2,7 @@
 hash of the exact text the model read, shared by every corpus.
 
 Indexing a sub-folder, a single file or a copy of an indexed corpus finds every vector here and embeds nothing
-(the embedding input does not depend on where the corpus root is: see ``docintel.chunks.Chunk.embed_text``).
+(the embedding input does not depend on where the corpus root is: see ``docintel.index.chunks.Chunk.embed_text``).
 One SQLite file per model in WAL mode: each write is one transaction (atomic), concurrent writers wait on SQLite's
 lock (``busy_timeout``) and ``INSERT OR IGNORE`` makes a race between two writers of the same text harmless (both
 computed the same vector). ``DOCINTEL_EMBED_CACHE=0`` turns it off.
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-    from docintel.embedder import Embedder
+    from docintel.index.embedder import Embedder
 
 ENV_ENABLED = "DOCINTEL_EMBED_CACHE"
 _LOOKUP_BATCH = 500  # keys per SELECT (SQLite's default limit on host parameters is 32766; stay far below)

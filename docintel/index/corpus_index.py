@@ -3,7 +3,7 @@
 ``open_corpus(path)`` is what the front ends call: read the corpus, open its index, bring it up to date, and
 hand both back. ``CorpusIndex.update`` re-embeds only what changed: files whose content hash differs, and inside
 them only chunks whose embedding input (context + text) is new; vectors of unchanged chunks are kept even when
-their offsets moved. See ``docintel.store`` for how a write stays atomic and single.
+their offsets moved. See ``docintel.index.store`` for how a write stays atomic and single.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from docintel.chunks import Chunk, build_chunks
 from docintel.config import corpus_dir
 from docintel.corpus import Corpus, Document
-from docintel.embedder import Embedder, get_embedder
 from docintel.errors import DocintelError
-from docintel.fusion import reciprocal_rank_fusion
+from docintel.index.chunks import Chunk, build_chunks
+from docintel.index.embedder import Embedder, get_embedder
+from docintel.index.fusion import reciprocal_rank_fusion
+from docintel.index.store import SCHEMA_VERSION, Store, StoredChunk
 from docintel.ingest.paths import portable_name
-from docintel.store import SCHEMA_VERSION, Store, StoredChunk
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from docintel.lexical import LexicalIndex
-    from docintel.vector_store import Vectors, VectorStoreSpec
+    from docintel.index.lexical import LexicalIndex
+    from docintel.index.vector_store import Vectors, VectorStoreSpec
 
 Progress = Callable[[int, int, str], None]  # (chunks embedded, chunks to embed, current path)
 SearchMode = Literal["fused", "vector", "lexical"]
@@ -59,7 +59,7 @@ class UpdateReport:
     total_chunks: int
     seconds: float
     reused_chunks: int = 0  # chunks of changed files whose vector was kept (same context and text)
-    cached_chunks: int = 0  # new chunks whose vector came from the shared embedding cache (docintel.embed_cache)
+    cached_chunks: int = 0  # new chunks whose vector came from the shared embedding cache (docintel.index.embed_cache)
     rebuilt: bool = False  # the whole index was rebuilt (other model, other format)
     message: str | None = None  # why it was rebuilt, for the user
     model: str = ""
@@ -97,8 +97,8 @@ class CorpusIndex:
         hnsw_threshold: int | None = None,
         vector_store: str | VectorStoreSpec | None = None,
     ) -> None:
-        from docintel.vector_index import HNSW_THRESHOLD
-        from docintel.vector_store import VectorStoreSpec, chosen_vector_store
+        from docintel.index.vector_index import HNSW_THRESHOLD
+        from docintel.index.vector_store import VectorStoreSpec, chosen_vector_store
 
         # Where the vectors live: FAISS files (default) or Milvus (--vector-store, $DOCINTEL_VECTOR_STORE, else
         # the store this index was built with).
@@ -206,9 +206,9 @@ class CorpusIndex:
     def _update_locked(self, corpus: Corpus, progress: Progress | None, started: float) -> UpdateReport:
         import numpy as np
 
-        from docintel.lexical import LexicalIndex
-        from docintel.vector_index import kind_for
-        from docintel.vector_store import load_vectors, new_vectors
+        from docintel.index.lexical import LexicalIndex
+        from docintel.index.vector_index import kind_for
+        from docintel.index.vector_store import load_vectors, new_vectors
 
         store = self.store
         meta = store.meta()
@@ -268,7 +268,7 @@ class CorpusIndex:
             progress(0, len(to_embed), "")
         if to_embed:
             # The shared cache (by embedding input) first: a sub-folder or a copy of an indexed corpus embeds nothing.
-            from docintel.embed_cache import embed_with_cache
+            from docintel.index.embed_cache import embed_with_cache
 
             vectors_new, computed = embed_with_cache(
                 self.embedder, [c.embed_text for _, c in to_embed], progress=report_embedding
@@ -352,8 +352,8 @@ class CorpusIndex:
         """The loaded view of the latest committed generation (reloaded when another process committed)."""
         import numpy as np
 
-        from docintel.lexical import LexicalIndex
-        from docintel.vector_store import load_vectors
+        from docintel.index.lexical import LexicalIndex
+        from docintel.index.vector_store import load_vectors
 
         with self._load_lock:
             with self.store.snapshot() as db:

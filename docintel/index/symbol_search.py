@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from docintel.corpus import Corpus, SourceSpan
-from docintel.fusion import reciprocal_rank_fusion
+from docintel.index.fusion import reciprocal_rank_fusion
 
 _BACKTICKED = re.compile(r"`([^`\s]+)`")
 _DOTTED = re.compile(r"\b[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+\b")
@@ -187,7 +187,7 @@ def search(corpus: Corpus, index: Any, question: str, k: int, paths: Collection[
 
 def _chunks_over(index: Any, spans: Sequence[SourceSpan]) -> list[Any]:
     """The index's chunks that overlap ``spans``, in the spans' order, as search hits."""
-    from docintel.index import Hit
+    from docintel.index.corpus_index import Hit
 
     store = getattr(index, "store", None)
     if store is None or not spans:
@@ -209,6 +209,6 @@ def _chunk_of(row: Any) -> Any:
     """A stored row as a Chunk (``StoredChunk.chunk``, or an older store's plain row)."""
     if hasattr(row, "chunk"):
         return row.chunk
-    from docintel import store
+    from docintel.index import store
 
     return store.row_to_chunk(row)  # type: ignore[attr-defined]

@@ -22,18 +22,17 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from docintel.answer import BackendEvent
-from docintel.links import strip_invisible
-from docintel.prompt import Prompt
-from docintel.redact import (
-    Placeholders,
+from docintel.egress.links import strip_invisible
+from docintel.egress.redact import (
     Redaction,
     ScannerError,
-    find_secrets,
     redact_prompt,
+    redact_text,
     redaction_enabled,
     redaction_note,
     redaction_setting,
 )
+from docintel.prompt import Prompt
 
 Policy = Literal["always", "remote", "never"]
 
@@ -72,18 +71,7 @@ def guard_text(text: str, *, remote: bool = True, redact: bool | None = None, pa
     text = strip_invisible(text)
     if not text or not should_redact(remote=remote, redact=redact):
         return text
-    hits = find_secrets(text, path)
-    if not hits:
-        return text
-    names = Placeholders()
-    out: list[str] = []
-    pos = 0
-    for hit in hits:
-        out.append(text[pos : hit.start])
-        out.append(names.name(text[hit.start : hit.end], hit.kind))
-        pos = hit.end
-    out.append(text[pos:])
-    return "".join(out)
+    return redact_text(text, path)[0]
 
 
 def guard_json(value: Any, *, remote: bool = True, redact: bool | None = None) -> Any:

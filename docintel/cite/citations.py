@@ -3,7 +3,7 @@
 An answer cites ``[3]``, ``[3, 5]``, ``[3-5]`` or ``[3][5]``. Each valid id becomes a Citation with the span it
 labelled; when the sentence before the citation quotes the span verbatim, the citation narrows to exactly that
 quote (its own character range and lines), so a long clause or function is cited at the words that matter, with
-the clause, page, speaker and cue times of the quoted words themselves (``docintel.locators.narrow``).
+the clause, page, speaker and cue times of the quoted words themselves (``docintel.cite.locators.narrow``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from docintel.answer import Citation
-from docintel.locators import narrow
+from docintel.cite.locators import narrow
 from docintel.prompt import CitedSpan, Prompt
 
 CITATION = re.compile(r"\[(\d+(?:\s*(?:[,;]|-|–)\s*\d+)*)\]")

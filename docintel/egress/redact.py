@@ -2,7 +2,7 @@
 
 Detection: detect-secrets' maintained plugins (AWS, GitHub/GitLab/Slack/Stripe/OpenAI/... tokens, JWTs, URL
 basic-auth, ``password = "..."`` keywords, high-entropy strings) plus our rules where it is blind
-(docintel.secret_rules: new token shapes, URL passwords with RFC 3986 characters, Authorization headers in dicts,
+(docintel.egress.secret_rules: new token shapes, URL passwords with RFC 3986 characters, Authorization headers in dicts,
 Azure connection strings, unquoted assignments and prose credentials in documents), judged with context: a
 high-entropy string counts only on a line that names a credential and not a hash; digests, SHAs, UUIDs, SRI and
 lock/checksum files are left alone. Plugins are called through ``analyze_string`` (never ``analyze_line``, which may
@@ -13,7 +13,7 @@ What is redacted: every occurrence of a found secret in every block and every Ci
 keep their SourceSpan (they point into the original document); only the text sent changes. What is reported:
 ``Redaction(path, line, kind)``, never the secret. If the scanner cannot run, ScannerError: nothing is sent.
 
-When: decided at the egress seam (docintel.egress), never inside a backend.
+When: decided at the egress seam (docintel.egress.guard), never inside a backend.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from docintel import secret_rules
+from docintel.egress import secret_rules
 from docintel.errors import DocintelError
 from docintel.prompt import CitedSpan, Prompt
 

@@ -1,6 +1,6 @@
 """Embedder over ONNX Runtime and the ``tokenizers`` library: the default. No torch, no transformers.
 
-The graph is written once from the model's safetensors weights (``docintel.embedders.onnx_export``) into
+The graph is written once from the model's safetensors weights (``docintel.index.embedders.onnx_export``) into
 ``$DOCINTEL_HOME/models/`` and reused by every later process; loading it takes about a tenth of a second, against
 9-11 s for importing torch and sentence-transformers. fp32 vectors are the torch path's (cosine >= 0.999, checked in
 tests/docintel/test_onnx_embedder.py), so an index built either way keeps its model id. ``OnnxInt8Embedder``
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from docintel.embedder import EmbedProgress, QueryMemo
-from docintel.embedders.onnx_export import BUILDER_VERSION, UnsupportedModel, model_config
 from docintel.errors import DocintelError
+from docintel.index.embedder import EmbedProgress, QueryMemo
+from docintel.index.embedders.onnx_export import BUILDER_VERSION, UnsupportedModel, model_config
 
 DEFAULT_MODEL_ID = "all-MiniLM-L6-v2"
 BATCH_TOKENS = 8192  # padded tokens per batch: big enough to fill the cores, small enough to stay in cache
@@ -75,12 +75,12 @@ def load_tokenizer(model_dir: Path, window: int) -> Any:
 
 class OnnxEmbedder:
     """``spec``: None (bundled default) or a local BERT sentence-transformers folder (UnsupportedModel otherwise:
-    ``docintel.embedder.get_embedder`` then falls back to sentence-transformers)."""
+    ``docintel.index.embedder.get_embedder`` then falls back to sentence-transformers)."""
 
     int8 = False
 
     def __init__(self, spec: str | None = None) -> None:
-        from docintel.embedders.sentence_transformers import _model_id
+        from docintel.index.embedders.sentence_transformers import _model_id
 
         self.spec = spec
         self.model_dir = model_dir_for(spec)
@@ -118,7 +118,7 @@ class OnnxEmbedder:
 
     def ensure_model_file(self) -> Path:
         """The ONNX file, written first if missing (once per machine and model; a few seconds)."""
-        from docintel.embedders import onnx_export
+        from docintel.index.embedders import onnx_export
 
         target = self.model_path()
         if target.exists():

@@ -1,0 +1,1 @@
+"""Evaluation: evidence recall and cost per route, answer hit@k, needle-in-a-haystack, label fidelity."""

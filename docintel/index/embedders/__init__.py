@@ -1,0 +1,1 @@
+"""Embedder implementations, one per module; see ``docintel.index.embedder`` for the Protocol and registry."""
