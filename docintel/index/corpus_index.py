@@ -20,7 +20,7 @@ from docintel.config import corpus_dir
 from docintel.corpus import Corpus, Document
 from docintel.errors import DocintelError
 from docintel.index.chunks import Chunk, build_chunks
-from docintel.index.embedder import Embedder, get_embedder
+from docintel.index.embedder import Embedder, QueryMemo, get_embedder
 from docintel.index.fusion import reciprocal_rank_fusion
 from docintel.index.store import SCHEMA_VERSION, Store, StoredChunk
 from docintel.ingest.paths import portable_name
@@ -111,8 +111,8 @@ class CorpusIndex:
         self.store = store
         self.embedder = embedder
         # One question is searched several times (a full prompt's passages, a retrieve prompt, an evaluation's
-        # strategies): its embedding is computed once (the last QUERY_VECTORS queries are kept).
-        self._query_vectors: dict[str, Any] = {}
+        # strategies): its embedding is computed once, whatever the embedder (a plug-in, Ray) memoizes itself.
+        self._query_vectors = QueryMemo(QUERY_VECTORS)
         self.target_tokens = target_tokens
         self.max_tokens = max_tokens
         self.hnsw_threshold = hnsw_threshold or HNSW_THRESHOLD
@@ -390,12 +390,7 @@ class CorpusIndex:
 
     def query_vector(self, query: str) -> Any:
         """The embedding of ``query`` (memoized: see ``_query_vectors``)."""
-        vector = self._query_vectors.get(query)
-        if vector is None:
-            if len(self._query_vectors) >= QUERY_VECTORS:
-                self._query_vectors.clear()
-            vector = self._query_vectors[query] = self.embedder.embed_query(query)
-        return vector
+        return self._query_vectors.get(query, self.embedder.embed_query)
 
     def search(
         self,
