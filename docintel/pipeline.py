@@ -98,6 +98,7 @@ def route_request(
         candidates=named.candidates if named else (),
         map_warm=map_cache.warm,
         candidates_reason=named.how if named else "",
+        widen=bool(scope) and named is not None and named.guess,
     )
 
 

@@ -47,6 +47,8 @@ class Plan:
     scope: tuple[str, ...] = ()  # documents the question names: the plan reads only these (empty = whole corpus)
     # Documents the question fits equally well when it names none: an agent can narrow the question to one.
     candidates: tuple[str, ...] = ()
+    # Chunks retrieved from the whole corpus on top of the scope (the scope is a guess); 0 = none.
+    widen_k: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -73,6 +73,9 @@ class RouteRequest:
     candidates_reason: str = ""
     # The map prompts of a map-reduce pass over this text were sent within the cache TTL: their prefixes are warm.
     map_warm: bool = False
+    # The named documents are a guess (a shared title, fuzzy words, the content ranking): a plan that reads them also
+    # sends the passages retrieval finds in the whole corpus, so it holds at least what retrieval alone would.
+    widen: bool = False
 
 
 class Router(Protocol):

@@ -160,6 +160,7 @@ class Sizes:
     fits_effective: bool  # ... and the effective window
     full: Estimate
     retrieve: Estimate
+    widen_k: int = 0  # chunks retrieved from the whole corpus on top of a guessed scope
 
     @property
     def limit_name(self) -> str:
@@ -173,19 +174,41 @@ def _sizes(request: RouteRequest, qtype: QuestionType) -> Sizes:
     window = budget.window(profile)
     limit = budget.ceiling(profile, request.budget_tokens)
     prefix, suffix = full_prompt_tokens(stats)
-    full_tokens = prefix + suffix
+    widen_k, extra = 0, 0
+    if scoped and request.widen:  # a guessed scope: what always-retrieve would send comes along (after the prefix)
+        widen_k = retrieve_k_within(request.stats, retrieve_k(request.stats, qtype), limit, profile)
+        extra = retrieve_prompt_tokens(request.stats, widen_k) - INSTRUCTIONS_TOKENS - QUESTION_TOKENS
+    full_tokens = prefix + suffix + extra
     fits_window = budget.fits(full_tokens, profile, limit=limit)
     fits_effective = fits_window and budget.fits(full_tokens, profile, limit=profile.effective_window or window)
-    full = _priced_estimate("full", profile, prefix=prefix, suffix=suffix, warm=request.cache.warm, k=PASSAGES_K)
+    full = _priced_estimate(
+        "full", profile, prefix=prefix, suffix=suffix + extra, warm=request.cache.warm, k=PASSAGES_K
+    )
     k = retrieve_k_within(stats, retrieve_k(stats, qtype), limit, profile)
-    retrieve = _priced_estimate("retrieve", profile, prefix=0, suffix=retrieve_prompt_tokens(stats, k), warm=False, k=k)
-    return Sizes(stats, scoped, window, limit, full_tokens, fits_window, fits_effective, full, retrieve)
+    retrieve = _priced_estimate(
+        "retrieve", profile, prefix=0, suffix=retrieve_prompt_tokens(stats, k) + extra, warm=False, k=k
+    )
+    return Sizes(stats, scoped, window, limit, full_tokens, fits_window, fits_effective, full, retrieve, widen_k)
 
 
 class HeuristicRouter:
     name = "heuristic"
 
     def route(self, request: RouteRequest) -> Plan:
+        """The plan of :meth:`decide`; when the named documents are a guess (``request.widen``) and the plan reads
+        them (full or retrieve), it also sends the chunks retrieval finds in the whole corpus (``Plan.widen_k``)."""
+        plan = self.decide(request)
+        if not request.widen or not plan.scope or plan.mode == "map_reduce":
+            return plan
+        sizes = _sizes(request, plan.question_type)
+        if not sizes.widen_k:
+            return plan
+        reasons = list(plan.reasons)
+        at = next((i + 1 for i, r in enumerate(reasons) if r.code in ("named_group", "named_document")), len(reasons))
+        reasons.insert(at, _say_widened(request, sizes.widen_k))
+        return replace(plan, widen_k=sizes.widen_k, reasons=tuple(reasons))
+
+    def decide(self, request: RouteRequest) -> Plan:
         """Decide, in this order (the first rule that applies wins):
 
         1. analyse the question (lookup / aggregate / summary / multi_hop) and note the documents it names;
@@ -330,6 +353,21 @@ def _say_ambiguous(request: RouteRequest) -> Reason:
     )
     data = {"candidates": list(request.candidates), "why": request.candidates_reason}
     return Reason("ambiguous_document", text, data)
+
+
+def _say_widened(request: RouteRequest, k: int) -> Reason:
+    why = {
+        "title-group": "a title several documents write",
+        "title": "a shortened title",
+        "named-group": "a name several documents share",
+        "ranked": "the content ranking, not a name",
+        "identity+ranked": "the content ranking among documents named alike",
+    }.get(request.candidates_reason, "words that name no document exactly")
+    text = (
+        f"the documents were chosen by {why}, so they may not be the ones meant: the {k} passages retrieval finds "
+        "in the whole corpus are sent too (the prompt holds at least what retrieval alone would)"
+    )
+    return Reason("widened", text, {"k": k, "how": request.candidates_reason, "paths": list(request.scope)})
 
 
 def _say_question(analysis: QuestionAnalysis) -> Reason:

@@ -21,12 +21,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from docintel.corpus import Corpus, Document
-from docintel.ingest.identity import Identity, acronym, document_identity, path_words, text_words
+from docintel.ingest.identity import PREAMBLE_CHARS, Identity, acronym, document_identity, path_words, text_words
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _CAPITALISED = re.compile(r"(?<![\w])(?:[A-Z][\w'’&.-]*)(?:[ \t]+(?:(?:of|and|&)[ \t]+)?[A-Z][\w'’&.-]*)*")
@@ -48,6 +48,9 @@ class ScopeMatch:
     how: str = "identity"  # path | stem | identity | ranked
     candidates: tuple[str, ...] = ()  # equally likely documents when the question does not single one out
     scores: dict[str, float] = field(default_factory=dict, compare=False)
+    # The documents were chosen on a guess (a title several contracts share, fuzzy words, the content ranking), not
+    # by an exact identity: the plan also sends what retrieval finds in the rest of the corpus.
+    guess: bool = False
 
 
 def question_words(question: str) -> set[str]:
@@ -75,6 +78,57 @@ def _question_acronyms(question: str) -> tuple[set[str], set[str]]:
         if a and len(a) >= 3:  # two initials ("Receiving Party" -> rp) are too easily a coincidence
             initials.add(a)
     return written, initials - written
+
+
+# A title the question writes ("the MARKETING AND TRANSPORTATION SERVICES AGREEMENT"): capitalised words ending in a
+# document type. The documents whose preamble writes the same words are the ones it names.
+_TITLE_TYPES = {"agreement", "contract", "undertaking", "license", "licence", "lease", "memorandum", "nda", "addendum",
+                "amendment"}  # fmt: skip
+_TITLE_LINKS = {"and", "of", "for", "&"}
+_NOT_TITLE = {"what", "does", "do", "did", "is", "are", "was", "which", "who", "when", "where", "how", "why", "under",
+              "in", "per", "according", "can", "may", "must", "should", "will", "would", "has", "have", "if", "a",
+              "an", "the", "this", "that", "each", "any", "every", "our", "their", "its", "my"}  # fmt: skip
+_TITLE_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*|&")
+
+
+def title_phrases(question: str) -> list[tuple[str, ...]]:
+    """The titles ``question`` writes, as lower-case word tuples, longest first: a run of capitalised words (joined
+    by "and", "of", "for", "&") that ends in a document type ("Agreement", "NDA", "License"...), with at least one
+    word that is not a document type ("the Agreement" names no title)."""
+    tokens = _TITLE_TOKEN.findall(question)
+    out: list[tuple[str, ...]] = []
+    for i, tok in enumerate(tokens):
+        if tok.lower() not in _TITLE_TYPES or not tok[0].isupper():
+            continue
+        j = i
+        while j > 0:
+            prev = tokens[j - 1]
+            if prev[0].isupper() or prev[0].isdigit():
+                j -= 1
+            elif prev.lower() in _TITLE_LINKS and j > 1 and (tokens[j - 2][0].isupper() or tokens[j - 2][0].isdigit()):
+                j -= 2
+            else:
+                break
+        run = [t.replace("’", "'") for t in tokens[j : i + 1]]
+        # a possessive names a party, not the title: "APIC's Confidentiality Agreement" -> "Confidentiality Agreement"
+        owner = max((n + 1 for n, t in enumerate(run[:-1]) if t.lower().endswith("'s") or t.endswith("'")), default=0)
+        words = [w.lower() for w in run[owner:]]
+        while words and (words[0] in _NOT_TITLE or words[0] in _TITLE_LINKS):
+            words.pop(0)
+        words = [w for part in words for w in _WORD.findall(part)]
+        if any(w not in _TITLE_TYPES and w not in _TITLE_LINKS for w in words):
+            out.append(tuple(words))
+    return sorted(set(out), key=lambda t: (-len(t), t))
+
+
+def _without(question: str, title: tuple[str, ...]) -> str:
+    """``question`` with the title it writes cut out (its words and initials then name nothing else)."""
+    pattern = r"(?<![A-Za-z0-9])" + r"[^A-Za-z0-9]+".join(re.escape(w) for w in title) + r"(?![A-Za-z0-9])"
+    return re.sub(pattern, " ; ", question, flags=re.IGNORECASE)
+
+
+def _head_words(text: str) -> str:
+    return " " + " ".join(w.lower() for w in _WORD.findall(text[:PREAMBLE_CHARS])) + " "
 
 
 CODE_SHARE = 0.25
@@ -105,6 +159,7 @@ class IdentityIndex:
                 self.exact_paths.setdefault(name, i.path)
         prose = [] if self.code else [i for i in identities if i.kind != "code"]
         self.words_of = {i.path: i.words() for i in prose}
+        self.heads = {i.path: _head_words(texts.get(i.path, "")) for i in prose}
         self.acronyms_of = {i.path: {a for a in i.acronyms if len(a) >= 3} for i in prose}
         # A fuzzy match on a word of a document's name (file stem, title) also weighs its rarity among the names:
         # "employee" is in many NDAs' text but in one NDA's name ("Employer's NDA" -> nda-employee-template).
@@ -158,6 +213,45 @@ class IdentityIndex:
             return ScopeMatch(chosen, (self.distinct_stems[chosen[0]].lower(),), math.inf, "stem")
         if self.code:
             return None
+        titled, title = self.titled(question)
+        if not titled:
+            return self._by_identity(question)
+        named = self._by_identity(_without(question, title))  # the parties, if it names them too
+        # The question writes a title some preambles write too: those documents are the ones it names, unless its
+        # other words (the parties) single one out.
+        words = tuple(sorted(set(title)))
+        scores = named.scores if named is not None else {}
+        if named is not None and named.paths:
+            inside = tuple(p for p in named.paths if p in titled)
+            if len(named.paths) == 1:  # named by its parties (guess: by other words, or not by the title's)
+                return named
+            if inside:
+                return replace(named, paths=inside, guess=True)
+        if len(titled) == 1:
+            return ScopeMatch(titled, words, math.inf, "title", scores=scores)
+        whole = self._by_identity(question)  # the title's words with the rest: may still single one out, on a guess
+        if whole is not None and len(whole.paths) == 1 and whole.paths[0] in titled:
+            return replace(whole, guess=True)
+        if len(titled) <= MAX_CANDIDATES:
+            return ScopeMatch(titled, words, 0.0, "title-group", titled, scores, guess=True)
+        return ScopeMatch((), words, 0.0, "identity-many", titled[:MAX_CANDIDATES], scores, guess=True)
+
+    def titled(self, question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The documents whose preamble writes a title the question writes (the longest one some preamble writes),
+        and that title's words; nothing when no preamble writes any of its titles."""
+        for phrase in title_phrases(question):
+            found = self._with_head(phrase)
+            if found:
+                return found, phrase
+        return (), ()
+
+    def _with_head(self, phrase: tuple[str, ...]) -> tuple[str, ...]:
+        needle = " " + " ".join(phrase) + " "
+        return tuple(sorted(p for p, head in self.heads.items() if needle in head))
+
+    def _by_identity(self, question: str) -> ScopeMatch | None:
+        """The document(s) the question's identity words name; ``guess`` unless the best document is named by a
+        word as rare as a name (exact, written as a name, or an acronym)."""
         scored = self.scores(question)
         if not scored:
             return None
@@ -171,14 +265,32 @@ class IdentityIndex:
         if best < threshold and not (group and best >= threshold / 2):
             return None
         scores = {p: round(s, 2) for p, (s, _) in ranked[:MAX_CANDIDATES]}
+        caps = _capitalised_words(question)
+        written, initials = _question_acronyms(question)
+        asked = question_words(question)
+
+        def strong(words: set[str]) -> bool:  # a word as rare as a name, written as one ("Mossimo", "BCG")
+            return any(
+                len(w) >= 3  # two letters ("FT") are too easily another party's initials
+                and self.idf.get(w, 0.0) >= threshold
+                and ((w in asked and w in caps) or w in written or w in initials)
+                for w in words
+            )
+
+        named = [p for p in tied if strong(scored[p][1])] if len(tied) <= MAX_CANDIDATES else []
+        if len(tied) > 1 and len(named) == 1:  # one named by a name, the others by fuzzy or common words
+            best_path, (best, best_words) = named[0], scored[named[0]]
+            tied = named
         if len(tied) == 1:
-            return ScopeMatch((best_path,), tuple(sorted(best_words)), round(best, 2), "identity", scores=scores)
+            words = tuple(sorted(best_words))
+            return ScopeMatch(
+                (best_path,), words, round(best, 2), "identity", scores=scores, guess=not strong(best_words)
+            )
         if len(tied) <= MAX_TIED:
-            words = sorted(set().union(*(scored[p][1] for p in tied)))
-            return ScopeMatch(tuple(sorted(tied)), tuple(words), round(best, 2), "identity", scores=scores)
-        words = sorted(best_words)
+            words_ = sorted(set().union(*(scored[p][1] for p in tied)))
+            return ScopeMatch(tuple(sorted(tied)), tuple(words_), round(best, 2), "identity", scores=scores, guess=True)
         how = "identity" if len(tied) <= MAX_CANDIDATES else "identity-many"
-        return ScopeMatch((), tuple(words), round(best, 2), how, tuple(tied[:MAX_CANDIDATES]), scores)
+        return ScopeMatch((), tuple(sorted(best_words)), round(best, 2), how, tuple(tied[:MAX_CANDIDATES]), scores)
 
     def scores(self, question: str) -> dict[str, tuple[float, set[str]]]:
         """Per prose document: the summed weight of the identity words the question shares with it, and those words.
@@ -355,14 +467,18 @@ def resolve_scope(question: str, corpus: Corpus, index: Any, *, asks_across: boo
         return _named_group(named) or named
     ranking = rank_documents(question, corpus, index)
     if ranking.winner is not None and named is None:
-        return ScopeMatch((ranking.winner,), (), ranking.ranked[0][1], "ranked", scores=dict(ranking.ranked[:5]))
+        return ScopeMatch(
+            (ranking.winner,), (), ranking.ranked[0][1], "ranked", scores=dict(ranking.ranked[:5]), guess=True
+        )
     pool = named.candidates if named is not None else ranking.candidates
     if named is not None and ranking.ranked:
         # named ambiguously ("the CO-BRANDING AGREEMENT"): the content decides among the named candidates
         mass = dict(ranking.ranked)
         inside = sorted(((mass.get(p, 0.0), p) for p in named.candidates), reverse=True)
         if inside and inside[0][0] > 0 and inside[0][0] >= CLEAR_WINNER * (inside[1][0] if len(inside) > 1 else 0.0):
-            return ScopeMatch((inside[0][1],), named.words, named.score, "identity+ranked", scores=named.scores)
+            return ScopeMatch(
+                (inside[0][1],), named.words, named.score, "identity+ranked", scores=named.scores, guess=True
+            )
     group = _named_group(named)
     if group is not None:
         return group
@@ -377,4 +493,4 @@ def _named_group(named: ScopeMatch | None) -> ScopeMatch | None:
     if named is None or named.how != "identity" or len(named.candidates) < 2:
         return None
     pool = named.candidates
-    return ScopeMatch(tuple(sorted(pool)), named.words, named.score, "named-group", pool, named.scores)
+    return ScopeMatch(tuple(sorted(pool)), named.words, named.score, "named-group", pool, named.scores, guess=True)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import zip_longest
 from typing import Any, Literal, Protocol
 
 from docintel.assemble import budget, spotlight
@@ -259,6 +260,53 @@ def _passages(
     return block, quoted, used + 20
 
 
+def _widened_hits(corpus: Corpus, index: Searcher | None, plan: Plan) -> list[Any]:
+    """What retrieval over the whole corpus returns for a plan whose scope is a guess (``plan.widen_k``): the same
+    hits always-retrieve would send."""
+    if index is None or plan.widen_k <= 0 or not plan.scope:
+        return []
+    return symbol_search.search(corpus, index, plan.question, plan.widen_k, None)
+
+
+def _elsewhere(
+    corpus: Corpus, layout: Layout, index: Searcher | None, plan: Plan, mark: str
+) -> tuple[str, list[CitedSpan], int]:
+    """The widened hits outside the scope, merged where they overlap, under the ids of the corpus pieces that hold
+    them (a piece's hits joined into one range); the full prompt sends them after its cache breakpoint."""
+    scope = set(plan.scope)
+    hits = [h for h in _widened_hits(corpus, index, plan) if h.chunk.span.path not in scope]
+    if not hits:
+        return "", [], 0
+    ranges: dict[int, tuple[int, int]] = {}
+    for span, _ in _merged_hits(corpus, hits):
+        for i in layout.covering(span.path, span.start, span.end):
+            piece = layout.pieces[i]
+            start, end = max(piece.span.start, span.start), min(piece.span.end, span.end)
+            a, b = ranges.get(i, (start, end))
+            ranges[i] = (min(a, start), max(b, end))
+    parts: list[str] = []
+    found: list[CitedSpan] = []
+    tokens = 0
+    for i in sorted(ranges):
+        piece = layout.pieces[i]
+        doc = corpus.document(piece.span.path)
+        start, end = ranges[i]
+        text = doc.text[start:end]
+        if not text.strip():
+            continue
+        label = _sub_span(doc, None, start, end, piece.span)
+        parts.append(f"[{piece.id}] ({label.label()})\n{_line_ended(spotlight.as_data(text, mark))}")
+        found.append(CitedSpan(piece.id, label, text))
+        tokens += count_tokens(text) + LABEL_TOKENS + 12
+    if not parts:
+        return "", [], 0
+    block = (
+        f'<passages data="{mark}">\nThe question may mean another document than those above: the passages of the '
+        "other documents that are most relevant to it:\n" + "".join(parts) + f'</passages data="{mark}">\n'
+    )
+    return block, found, tokens + 30
+
+
 def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profile: ModelProfile) -> Prompt:
     layout = corpus_layout(corpus)
     docs = layout.of(plan.scope)
@@ -268,6 +316,7 @@ def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profil
     head = _head("full", mark)
     map_text = f'<corpus_map data="{mark}">\n{corpus_map}</corpus_map data="{mark}">\n' if corpus_map else ""
     passages, quoted, passage_tokens = _passages(corpus, layout, index, plan, PASSAGE_TOKENS, mark)
+    elsewhere, found, elsewhere_tokens = _elsewhere(corpus, layout, index, plan, mark)
     question = _question_block(plan.question)
     blocks = [
         PromptBlock("instructions", head),
@@ -276,9 +325,11 @@ def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profil
     ]
     if passages:
         blocks.append(PromptBlock("passages", passages))
+    if elsewhere:
+        blocks.append(PromptBlock("passages", elsewhere))
     blocks.append(PromptBlock("question", question))
-    estimated = count_tokens(head + map_text + question) + corpus_tokens + passage_tokens + 4
-    cited = tuple(layout.pieces[i] for _, indexes in docs for i in indexes)
+    estimated = count_tokens(head + map_text + question) + corpus_tokens + passage_tokens + elsewhere_tokens + 4
+    cited = tuple(layout.pieces[i] for _, indexes in docs for i in indexes) + tuple(found)
     prompt = Prompt(
         tuple(blocks),
         cited,
@@ -286,7 +337,7 @@ def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profil
         "full",
         min(profile.max_output_tokens, 4096),
         estimated,
-        ranked_spans=tuple(c.span for c in quoted),
+        ranked_spans=tuple(c.span for c in quoted) + tuple(c.span for c in found),
     )
     check_fits(prompt, profile)
     return prompt
@@ -327,6 +378,11 @@ def build_retrieve_prompt(
     """Retrieved spans in document order, each ``[n] path:lines`` then its text; the lowest-ranked hits are
     left out while the prompt is over ``limit`` (a caller's budget) or the window."""
     hits = symbol_search.search(corpus, index, plan.question, max(1, plan.k), list(plan.scope) or None)
+    wide = _widened_hits(corpus, index, plan)
+    if wide:  # a guessed scope: the whole corpus's hits too, interleaved by rank (trimming drops both tails evenly)
+        seen = {(h.chunk.span.path, h.chunk.span.start, h.chunk.span.end) for h in hits}
+        extra = [h for h in wide if (h.chunk.span.path, h.chunk.span.start, h.chunk.span.end) not in seen]
+        hits = [h for pair in zip_longest(hits, extra) for h in pair if h is not None]
     question = _question_block(plan.question)
     while True:
         spans = _merged_hits(corpus, hits) if hits else []

@@ -124,10 +124,41 @@ def test_a_name_several_documents_share_scopes_to_that_group(tmp_path: Path) -> 
         (tmp_path / f"other-{i}.txt").write_text(f"{title}\nThis agreement is between Other{i} LLC and Party{i}.\n")
     corpus = load_corpus(tmp_path)
     match = resolve_scope("Which law governs the SUPPLY AGREEMENT?", corpus, None)
-    assert match is not None and match.how == "named-group"
+    assert match is not None and match.how == "title-group" and match.guess  # any of five: the plan widens
     assert set(match.paths) == set(match.candidates) == {f"supplier-{i}.txt" for i in range(5)}
     one = resolve_scope("Which law governs the SUPPLY AGREEMENT between Vendor3 Corp. and Buyer3?", corpus, None)
-    assert one is not None and one.paths == ("supplier-3.txt",)
+    assert one is not None and one.paths == ("supplier-3.txt",) and not one.guess  # the parties name it exactly
+
+
+def test_a_title_is_matched_against_preambles_not_by_fuzzy_words_or_initials(tmp_path: Path) -> None:
+    """The MARKETING AND TRANSPORTATION SERVICES AGREEMENT is the contract whose preamble writes that title, not
+    the one whose defined term "MTS" equals the title's initials, nor one whose name shares "Trans-" or "Servic-"."""
+    from docintel.ingest import load_corpus
+    from docintel.routers.scope import resolve_scope, title_phrases
+
+    (tmp_path / "dynamex.txt").write_text(
+        "MARKETING AND TRANSPORTATION SERVICES AGREEMENT\nThis Agreement is made between Dynamex Inc. and "
+        "Road Runner LLC.\n1. Assignment. Neither party may assign this Agreement.\n"
+    )
+    (tmp_path / "trizetto.txt").write_text(
+        "TECHNICAL INFRASTRUCTURE MAINTENANCE AGREEMENT\nBetween TriZetto Group and Managed Technical Services "
+        '("MTS"). MTS understands the services.\n'
+    )
+    (tmp_path / "transmontaigne.txt").write_text(
+        "SERVICES AGREEMENT\nBetween TransMontaigne Partners and Serviced Holdings Corp.\n"
+    )
+    for i in range(6):
+        (tmp_path / f"other-{i}.txt").write_text(f"LICENSE AGREEMENT\nBetween Licensor{i} Ltd. and Licensee{i}.\n")
+    corpus = load_corpus(tmp_path)
+    q = "Does the MARKETING AND TRANSPORTATION SERVICES AGREEMENT restrict assignment by either party?"
+    assert title_phrases(q)[0] == ("marketing", "and", "transportation", "services", "agreement")
+    match = resolve_scope(q, corpus, None)
+    assert match is not None and match.paths == ("dynamex.txt",) and match.how == "title" and not match.guess
+    # a possessive names a party, not the title
+    assert title_phrases("Consider APIC's Confidentiality Agreement; may it be assigned?") == [
+        ("confidentiality", "agreement")
+    ]
+    assert title_phrases("Does the agreement restrict assignment?") == []
 
 
 def test_unnamed_question_reads_the_one_document_its_content_points_at(tmp_path: Path, hash_embedder: str) -> None:
@@ -176,3 +207,66 @@ def test_question_across_the_agreements_is_not_scoped_by_a_value_it_names() -> N
         resolve_scope("Which of the agreements are governed by the laws of Georgia?", corpus, None, asks_across=True)
         is None
     )
+
+
+def _franchise_corpus(root: Path) -> None:
+    """Four FRANCHISE AGREEMENTs (one per franchisee) and twelve other contracts; the clause about royalties on
+    sub-franchises is only in a supply agreement, which no franchise question names."""
+    parties = [("Acme Foods Inc.", "Zenith Diners LLC"), ("Burgerly Corp.", "Quokka Eats Ltd.")]
+    parties += [("Coffeeco Inc.", "Yonder Cafes"), ("Dinerco Inc.", "Xylo Kitchens LLC")]
+    for i, (franchisor, franchisee) in enumerate(parties):
+        clauses = "\n".join(f"{n}. The franchisee shall keep the premises clean, item {n}." for n in range(1, 40))
+        (root / f"franchise-{i}.txt").write_text(
+            f"FRANCHISE AGREEMENT\nThis Franchise Agreement is made between {franchisor} and {franchisee}.\n{clauses}\n"
+        )
+    for i in range(12):
+        clauses = "\n".join(f"{n}. The supplier delivers goods in lot {n} on time." for n in range(1, 40))
+        extra = "\n40. Royalties on sub-franchises are paid quarterly to the master licensor.\n" if i == 7 else "\n"
+        (root / f"supply-{i}.txt").write_text(
+            f"SUPPLY AGREEMENT\nThis Supply Agreement is made between Vendor{i} Corp. and Buyer{i} Inc.\n"
+            f"{clauses}{extra}"
+        )
+
+
+def test_a_guessed_scope_also_sends_what_retrieval_finds_elsewhere(tmp_path: Path, hash_embedder: str) -> None:
+    """A title four contracts share is a guess: the plan reads those four and adds the whole corpus's retrieved
+    passages (so it holds at least what always-retrieve would), and says so. Named by its parties, one contract is
+    read whole and nothing else is added."""
+    from docintel.index.corpus_index import open_corpus
+    from docintel.pipeline import build_prompt, plan_question
+    from docintel.profiles import get_profile
+
+    sonnet = get_profile("claude-sonnet-4-6")
+    _franchise_corpus(tmp_path)
+    corpus, index = open_corpus(tmp_path)
+    try:
+        q = "How are royalties on sub-franchises paid under the FRANCHISE AGREEMENT?"
+        plan = plan_question(corpus, index, q, profile=sonnet, backend_name="anthropic")
+        assert plan.scope == tuple(f"franchise-{i}.txt" for i in range(4))
+        assert plan.widen_k > 0
+        codes = [r.code for r in plan.reasons]
+        assert "widened" in codes and codes.index("widened") == codes.index("named_group") + 1
+        widened = next(r for r in plan.reasons if r.code == "widened")
+        assert widened.data["how"] == "title-group" and "a title several documents write" in widened.text
+        prompt = build_prompt(corpus, index, plan, profile=sonnet)
+        paths = {c.span.path for c in prompt.citations}
+        assert set(plan.scope) <= paths and "supply-7.txt" in paths  # the clause retrieval finds elsewhere
+        sent = next(c for c in prompt.citations if c.span.path == "supply-7.txt" and "sub-franchises" in c.text)
+        assert f"[{sent.id}]" in prompt.text and "may mean another document" in prompt.text
+        if plan.mode == "full":  # the scope's text stays the cacheable prefix; the extra passages come after it
+            assert "sub-franchises" not in prompt.prefix
+
+        exact = plan_question(
+            corpus,
+            index,
+            "How are royalties paid under the FRANCHISE AGREEMENT between Burgerly Corp. and Quokka Eats Ltd.?",
+            profile=sonnet,
+            backend_name="anthropic",
+        )
+        assert exact.scope == ("franchise-1.txt",) and exact.widen_k == 0
+        assert "widened" not in [r.code for r in exact.reasons]
+        assert {c.span.path for c in build_prompt(corpus, index, exact, profile=sonnet).citations} == {
+            "franchise-1.txt"
+        }
+    finally:
+        index.close()
