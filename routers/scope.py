@@ -27,6 +27,7 @@ from typing import Any
 
 from docintel.corpus import Corpus, Document
 from docintel.ingest.identity import PREAMBLE_CHARS, Identity, acronym, document_identity, path_words, text_words
+from docintel.routers import identity_cache
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _CAPITALISED = re.compile(r"(?<![\w])(?:[A-Z][\w'’&.-]*)(?:[ \t]+(?:(?:of|and|&)[ \t]+)?[A-Z][\w'’&.-]*)*")
@@ -370,8 +371,13 @@ def identity_index(corpus: Corpus) -> IdentityIndex:
             _cache.clear()
         code_names = {n for d in corpus.documents if d.kind == "code" for n in d.references}
         code_names |= {x.name.rsplit(".", 1)[-1] for d in corpus.documents if d.kind == "code" for x in d.definitions}
-        _cache[key] = IdentityIndex(
-            [document_identity(d) for d in corpus.documents], {d.path: d.text for d in corpus.documents}, code_names
+        _cache[key] = identity_cache.cached(
+            f"{key}:{','.join(d.kind for d in corpus.documents)}",  # a kind registered at run time changes kinds
+            lambda: IdentityIndex(
+                [document_identity(d) for d in corpus.documents],
+                {d.path: d.text for d in corpus.documents},
+                code_names,
+            ),
         )
     return _cache[key]
 
