@@ -224,15 +224,25 @@ class IdentityIndex:
         scores = named.scores if named is not None else {}
         if named is not None and named.paths:
             inside = tuple(p for p in named.paths if p in titled)
-            if len(named.paths) == 1:  # named by its parties (guess: by other words, or not by the title's)
+            if len(named.paths) == 1:  # named by its parties (a guess unless by a name as rare as one)
                 return named
-            if inside:
-                return replace(named, paths=inside, guess=True)
+            # the names agree with the title on some of their documents; else the names win (a title is written
+            # many ways, a party's name one)
+            return replace(named, paths=inside or named.paths, guess=True)
         if len(titled) == 1:
             return ScopeMatch(titled, words, math.inf, "title", scores=scores)
-        whole = self._by_identity(question)  # the title's words with the rest: may still single one out, on a guess
-        if whole is not None and len(whole.paths) == 1 and whole.paths[0] in titled:
-            return replace(whole, guess=True)
+        # the words besides the title, too weak to name a document in the whole corpus, may single out one of these
+        # ("Employer's Non-Disclosure Agreement" -> the employee NDA): on a guess
+        stripped = _without(question, title)
+        caps = {c[:FUZZY_PREFIX] for c in _capitalised_words(stripped)}
+        rest = {
+            p: (score, found)
+            for p, (score, found) in self.scores(stripped).items()
+            if p in titled and any(f[:FUZZY_PREFIX] in caps for f in found)  # by a word written as a name
+        }
+        if len(rest) == 1:
+            ((path, (score, found)),) = rest.items()
+            return ScopeMatch((path,), tuple(sorted(found)), round(score, 2), "identity", scores=scores, guess=True)
         if len(titled) <= MAX_CANDIDATES:
             return ScopeMatch(titled, words, 0.0, "title-group", titled, scores, guess=True)
         return ScopeMatch((), words, 0.0, "identity-many", titled[:MAX_CANDIDATES], scores, guess=True)

@@ -253,8 +253,12 @@ def test_a_guessed_scope_also_sends_what_retrieval_finds_elsewhere(tmp_path: Pat
         assert set(plan.scope) <= paths and "supply-7.txt" in paths  # the clause retrieval finds elsewhere
         sent = next(c for c in prompt.citations if c.span.path == "supply-7.txt" and "sub-franchises" in c.text)
         assert f"[{sent.id}]" in prompt.text and "may mean another document" in prompt.text
-        if plan.mode == "full":  # the scope's text stays the cacheable prefix; the extra passages come after it
-            assert "sub-franchises" not in prompt.prefix
+        assert plan.mode == "full"  # four small contracts: read whole, the extra passages after the cache breakpoint
+        assert "sub-franchises" not in prompt.prefix and "Zenith Diners" in prompt.prefix
+        retrieved = plan_question(corpus, index, q, profile=sonnet, backend_name="anthropic", mode="retrieve")
+        assert retrieved.widen_k == plan.widen_k and retrieved.scope == plan.scope  # retrieving inside the four ...
+        texts = [c.text for c in build_prompt(corpus, index, retrieved, profile=sonnet).citations]
+        assert any("sub-franchises" in t for t in texts)  # ... and in the whole corpus
 
         exact = plan_question(
             corpus,
@@ -270,3 +274,27 @@ def test_a_guessed_scope_also_sends_what_retrieval_finds_elsewhere(tmp_path: Pat
         }
     finally:
         index.close()
+
+
+def test_a_party_named_beats_a_title_other_preambles_write() -> None:
+    """Fifteen NDAs write "MUTUAL NON-DISCLOSURE AGREEMENT"; the one between Mutual Customer and Allazo Electronics
+    writes its title otherwise. The parties name it exactly: it is read, and only it."""
+    docs = [
+        (
+            f"mutual-{i}.txt",
+            f"MUTUAL NON-DISCLOSURE AGREEMENT\nBetween Company{i} Ltd. and Recipient{i} Inc.\n",
+            "contract",
+        )
+        for i in range(15)
+    ]
+    docs.append(
+        (
+            "web-nda-v2.txt",
+            "NON-DISCLOSURE AGREEMENT\nBetween Mutual Customer and Allazo Electronics GmbH.\n",
+            "contract",
+        )
+    )
+    q = "Consider the Mutual Non-Disclosure Agreement between Mutual Customer and Allazo Electronics; may it lapse?"
+    match = named_documents(q, docs)
+    assert match is not None and match.paths == ("web-nda-v2.txt",) and not match.guess
+    assert "allazo" in match.words and "non" not in match.words  # the title's words name nothing here
