@@ -31,6 +31,8 @@ def docintel_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("docintel-home")
     monkeypatch.setenv("DOCINTEL_HOME", str(home))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # commands run in their own process unless a test is about the background process (tests/docintel/daemon)
+    monkeypatch.setenv("DOCINTEL_DAEMON", "0")
     return home
 
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "docintel.cli.audit",
     "docintel.cli.mcp",
     "docintel.cli.serve",
+    "docintel.cli.background",
     "docintel.cli.index",
     "docintel.cli.tui",
 ]
@@ -73,13 +74,22 @@ def _take_quiet(argv: list[str]) -> list[str]:
     return [a for a in argv[:end] if a != "--quiet"] + argv[end:]
 
 
-def main() -> None:
-    sys.argv[1:] = _take_quiet(sys.argv[1:])
+def run(argv: list[str]) -> int:
+    """Run one ``docintel`` command line; its exit status (a DocintelError is one line on stderr)."""
     try:
-        app()
+        app(args=_take_quiet(argv), prog_name="docintel")
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except DocintelError as e:
         print(f"docintel: error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+        return e.exit_code
     except KeyboardInterrupt:
         print("docintel: interrupted", file=sys.stderr)
-        sys.exit(130)
+        return 130
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

@@ -121,6 +121,7 @@ def open_session(
 ) -> Iterator[Session]:
     """Open ``path`` as a Session with progress bars on stderr (reading files, then embedding chunks)."""
     from docintel import session
+    from docintel.cli.daemon import pool
     from docintel.cli.output import err_console, progress_bar
 
     # One live bar at a time (rich allows no more): reading ends when embedding starts.
@@ -134,21 +135,30 @@ def open_session(
                 bars.append(embedding.enter_context(progress_bar("Embedding", unit="chunks")))
             bars[0](done, total, current)
 
-        opened = session.open(
-            path,
-            backend=config or session.BackendConfig(),
-            load_progress=read,
-            progress=embed,
-            embed_model=embed_model,
-            vector_store=vector_store,
-            ray_address=ray_address,
-        )
+        def opener() -> Session:
+            return session.open(
+                path,
+                backend=config or session.BackendConfig(),
+                load_progress=read,
+                progress=embed,
+                embed_model=embed_model,
+                vector_store=vector_store,
+                ray_address=ray_address,
+            )
+
+        if pool.active():  # in the background process (docintel.cli.daemon): kept open for the next command
+            opened, _new = pool.session(
+                path, config or session.BackendConfig(), (embed_model, vector_store, ray_address), opener
+            )
+        else:
+            opened = opener()
     try:
         if opened.report is not None and opened.report.message:
             err_console.print(f"[yellow]{opened.report.message}[/]")
         yield opened
     finally:
-        opened.close()
+        if not pool.active():
+            opened.close()
 
 
 def route_kwargs(mode: ModeChoice | None, prefer: PreferChoice, expect_questions: int) -> Mapping[str, Any]:
