@@ -4,9 +4,11 @@ It reads the Prompt like a model would: every span the prompt holds (the retriev
 whole corpus of a full pass, the part of a map-reduce call), with the index's fused search ranking that came with
 the prompt. ``docintel.backends.sentence_rank`` scores each sentence (or line of code, or transcript turn) on that
 ranking, the question's words, its meaning and the kind of answer asked for; the best one to three are quoted
-verbatim with their citation ids. The best sentence's score is the answer's confidence: below ``MIN_CONFIDENCE``
-the answer says plainly that docintel found no clear answer and lists the closest passages as evidence only, and
-the backend reports the answer as insufficient (so Self-Route can escalate a retrieve pass to a full one).
+verbatim with their citation ids. The answer's confidence is what the best quotes say by themselves (their words,
+meaning and answer type, not their search rank) against the bar of their kind of document
+(``sentence_rank.confidence``): below ``MIN_CONFIDENCE`` the answer says plainly that docintel found no clear
+answer and lists the closest passages as evidence only, and the backend reports the answer as insufficient (so
+Self-Route can escalate a retrieve pass to a full one).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from docintel.answer import NO_CLEAR_ANSWER, BackendEvent, TextDelta, Usage, UsageEvent
 from docintel.backends import BackendCapabilities, BackendOption
-from docintel.backends.sentence_rank import MIN_WORDS, Scored, Unit, rank_units, split_units
+from docintel.backends.sentence_rank import CONFIDENT, MIN_WORDS, Scored, Unit, confidence, rank_units, split_units
 from docintel.profiles import ModelProfile, get_profile
 from docintel.prompt import Prompt
 from docintel.routers.questions import classify_question
@@ -26,11 +28,14 @@ from docintel.tokens import count_tokens
 MAX_QUOTES = 3
 MAX_QUOTES_AGGREGATE = 12  # "list every ..." wants every match, not the best three
 MAX_EVIDENCE = 2  # quotes listed as evidence under "no clear answer"
-RELATIVE_CUTOFF = 0.75  # further quotes must score at least this share of the best one
-# The best sentence's score (0..1, see sentence_rank) below which docintel says it found no clear answer. Set on
-# the eval's dev cases (docs/evaluation.md, "Answers"): at 0.55, 80% of CUAD's absent cases are answered "no clear
-# answer" (0.5: 67%), at the price of fewer lookups answered outright; their evidence is still listed.
-MIN_CONFIDENCE = 0.55
+# Further quotes must score at least this share of the best one: the first three quotes are where a reader (and
+# hit@3) looks, and a second or third place the answer may be beats quoting only one (0.75 gave fewer quotes and
+# lower hit@3 on every suite of the dev cases).
+QUOTE_CUTOFF = 0.5
+RELATIVE_CUTOFF = 0.75  # a full sentence stands for its passage's heading when it scores this share of it
+# The confidence (0..1, ``sentence_rank.confidence``: the best quotes' own evidence against the bar of their kind of
+# document) below which docintel says it found no clear answer; their evidence is still listed.
+MIN_CONFIDENCE = CONFIDENT
 HEADING = "The closest evidence in the documents:"  # pipeline's extractive map-reduce strips this line
 EVIDENCE_HEADING = "The closest passages, as evidence only (they may not answer it):"
 
@@ -38,7 +43,7 @@ EVIDENCE_HEADING = "The closest passages, as evidence only (they may not answer 
 @dataclass(frozen=True)
 class ExtractiveResult:
     text: str
-    confidence: float  # the best sentence's score, 0..1
+    confidence: float  # sentence_rank.confidence of the ranking, 0..1
     found: bool  # False: no clear answer (the text says so)
     quotes: tuple[Scored, ...]
 
@@ -63,7 +68,7 @@ def _pick(ranked: list[Scored], limit: int, *, one_per_passage: bool = True) -> 
     chosen: list[Scored] = []
     texts: set[str] = set()
     for s in _headings_to_sentences(ranked) if one_per_passage else ranked:
-        if len(chosen) >= limit or s.score < best * RELATIVE_CUTOFF:
+        if len(chosen) >= limit or s.score < best * QUOTE_CUTOFF:
             break
         overlaps = any(c.unit.path == s.unit.path and c.unit.start < s.unit.end < c.unit.end for c in chosen)
         same_passage = one_per_passage and any(c.unit.cid == s.unit.cid for c in chosen)
@@ -107,15 +112,15 @@ def extractive_result(prompt: Prompt) -> ExtractiveResult:
         n = len(prompt.citations)
         text = f"{NO_CLEAR_ANSWER} Nothing in the {n} passage{'s' if n != 1 else ''} searched matches it.\n"
         return ExtractiveResult(text, 0.0, False, ())
-    confidence = round(min(1.0, ranked[0].score), 3)
-    if confidence >= MIN_CONFIDENCE:
+    sure = round(confidence(ranked), 3)
+    if sure >= MIN_CONFIDENCE:
         aggregate = classify_question(prompt.question).type == "aggregate"
         quotes = _pick(ranked, MAX_QUOTES_AGGREGATE if aggregate else MAX_QUOTES, one_per_passage=not aggregate)
         text = "\n".join([HEADING, "", *_quote_lines(quotes)])
-        return ExtractiveResult(text, confidence, True, tuple(quotes))
+        return ExtractiveResult(text, sure, True, tuple(quotes))
     quotes = _pick(ranked, MAX_EVIDENCE)
     text = "\n".join([NO_CLEAR_ANSWER, "", EVIDENCE_HEADING, "", *_quote_lines(quotes)])
-    return ExtractiveResult(text, confidence, False, tuple(quotes))
+    return ExtractiveResult(text, sure, False, tuple(quotes))
 
 
 def extractive_answer(prompt: Prompt) -> str:

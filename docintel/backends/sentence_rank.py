@@ -60,6 +60,7 @@ class Unit:
     start: int  # character range in the document
     end: int
     order: int  # the passage's position among the candidates
+    kind: str = "text"  # "code", "transcript" or "text": what the confidence is calibrated on
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Scored:
     words: float
     meaning: float
     type_match: float
+    evidence: float = 0.0  # the score without the search rank: how well the unit itself answers (0..1)
 
 
 # ------------------------------------------------------------------------------------------------------ units
@@ -97,9 +99,21 @@ def _pieces(text: str) -> list[tuple[int, int]]:
     return pieces
 
 
+def unit_kind(span: SourceSpan) -> str:
+    """ "code" for a source file, "transcript" for a meeting's turns, "text" for the rest (contracts, prose)."""
+    from docintel.ingest.detect import language_of
+
+    if language_of(span.path) is not None:
+        return "code"
+    if span.speaker is not None or span.start_time is not None:
+        return "transcript"
+    return "text"
+
+
 def split_units(cited: CitedSpan, order: int) -> list[Unit]:
     """The passage's sentences or lines, verbatim, with their character ranges in the document."""
     text = cited.text
+    kind = unit_kind(cited.span)
     units = []
     for a, b in _pieces(text):
         piece = text[a:b]
@@ -108,7 +122,7 @@ def split_units(cited: CitedSpan, order: int) -> list[Unit]:
         # three words, counting a code name's parts ("def do_login():" is def, do_login, do, login)
         if len(stripped) >= 12 and (len(stripped.split()) >= 3 or len(word_tokens(stripped)) >= 3):
             start = cited.span.start + a + lead
-            units.append(Unit(cited.id, stripped, cited.span.path, start, start + len(stripped), order))
+            units.append(Unit(cited.id, stripped, cited.span.path, start, start + len(stripped), order, kind))
     return units
 
 
@@ -262,20 +276,42 @@ def rank_units(
     w_rank = W_RANK if ranked_spans else 0.0
     w_type = W_TYPE if cue is not None else 0.0
     scale = 1.0 / (w_rank + W_WORDS + (W_MEANING if embed else 0.0) + w_type)
-    scored = [
-        Scored(
-            units[i],
-            scale
-            * (w_rank * rank[i] + W_WORDS * words[i] + W_MEANING * m + w_type * typed[i])
-            * _form_factor(units[i].text),
-            rank[i],
-            words[i],
-            m,
-            typed[i],
-        )
-        for i, m in zip(chosen, meaning, strict=True)
-    ]
+    w_meaning = W_MEANING if embed else 0.0
+    evidence_scale = 1.0 / (W_WORDS + w_meaning + w_type)
+    scored = []
+    for i, m in zip(chosen, meaning, strict=True):
+        form = _form_factor(units[i].text)
+        said = W_WORDS * words[i] + w_meaning * m + w_type * typed[i]
+        total = scale * (w_rank * rank[i] + said) * form
+        scored.append(Scored(units[i], total, rank[i], words[i], m, typed[i], evidence_scale * said * form))
     # Ties go to the fuller sentence (a heading repeats the question's words but says nothing more), then to the
     # earlier candidate.
     scored.sort(key=lambda s: (-s.score, len(s.unit.text.split()) < MIN_WORDS, s.unit.order, s.unit.start))
     return scored
+
+
+# ------------------------------------------------------------------------------------------------- confidence
+# What the best units say by themselves (``Scored.evidence``: words, meaning, answer type; not the search rank,
+# which puts some passage first whether or not the corpus holds the answer), against the bar of their kind of
+# document: the evidence score that 80% of questions whose answer is not in the corpus stay under. Kinds score
+# differently: code questions paraphrase the names away (low words and meaning even when right), contracts share
+# their vocabulary with every question. Set on dev cases (docs/evaluation.md, "Answers"): contracts on CUAD's
+# absent cases, code and transcripts on questions asked of the wrong corpus or meeting (flask's questions of
+# requests and the reverse; a meeting's questions of one from another series).
+EVIDENCE_BAR = {"code": 0.25, "transcript": 0.25, "text": 0.5}
+CONFIDENT = 0.5  # a confidence at the bar
+CONFIDENCE_UNITS = 3  # the best units whose evidence counts (the first quotes)
+
+
+def calibrated(evidence: float, kind: str) -> float:
+    """``evidence`` mapped to 0..1 so that its kind's bar sits at ``CONFIDENT``: linear below the bar and above it."""
+    bar = EVIDENCE_BAR.get(kind, EVIDENCE_BAR["text"])
+    if evidence < bar:
+        return CONFIDENT * max(0.0, evidence) / bar
+    return min(1.0, CONFIDENT + (1 - CONFIDENT) * (evidence - bar) / (1 - bar))
+
+
+def confidence(ranked: Sequence[Scored]) -> float:
+    """How sure the answer is, 0..1 (``CONFIDENT`` at its kind's bar): the best calibrated evidence among the
+    first ``CONFIDENCE_UNITS`` units."""
+    return max((calibrated(s.evidence, s.unit.kind) for s in ranked[:CONFIDENCE_UNITS]), default=0.0)
