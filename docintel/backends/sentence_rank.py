@@ -31,6 +31,7 @@ from docintel.words import QUESTION_WORDS, content_stems
 from docintel.words import words as word_tokens
 
 MAX_UNIT_CHARS = 600
+CODE_BLOCK_CHARS = 300  # the most characters of code grouped into one unit (a definition's first lines)
 MIN_WORDS = 6  # shorter units (headings, signatures) say less than a full sentence with the same words
 SHORT_UNIT_FACTOR = 0.85
 RECITAL_FACTOR = 0.9  # "WHEREAS ..." recitals and all-capitals titles
@@ -110,12 +111,38 @@ def unit_kind(span: SourceSpan) -> str:
     return "text"
 
 
+_DEFINITION = re.compile(r"\s*(?:@|(?:async\s+)?def\s|class\s|function\s|func\s|fn\s|(?:export\s+)?(?:const|let)\s)")
+
+
+def _code_blocks(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Lines of code grouped into blocks: a new block at a definition (its decorators with it), after a blank
+    line, or when the block would pass ``CODE_BLOCK_CHARS``. A block is what a code question's evidence usually
+    is (a definition, a few statements), and it reads as one thing: its words and meaning are those of the code
+    around a name, not of one line."""
+    blocks: list[tuple[int, int]] = []
+    for a, b in lines:
+        if blocks:
+            start, end = blocks[-1]
+            header = _DEFINITION.match(text, a) is not None
+            after_decorator = text[start:end].lstrip().startswith("@") and "\n" not in text[start:end].strip()
+            gap = "\n\n" in text[end:a] or (text[end:a].count("\n") > 1)
+            if not (header and not after_decorator) and not gap and b - start <= CODE_BLOCK_CHARS:
+                blocks[-1] = (start, b)
+                continue
+        blocks.append((a, b))
+    return blocks
+
+
 def split_units(cited: CitedSpan, order: int) -> list[Unit]:
-    """The passage's sentences or lines, verbatim, with their character ranges in the document."""
+    """The passage's sentences, lines (of a transcript) or blocks (of code), verbatim, with their character ranges
+    in the document."""
     text = cited.text
     kind = unit_kind(cited.span)
     units = []
-    for a, b in _pieces(text):
+    pieces = _pieces(text)
+    if kind == "code" and CODE_BLOCK_CHARS > 0:
+        pieces = _code_blocks(text, pieces)
+    for a, b in pieces:
         piece = text[a:b]
         lead = len(piece) - len(piece.lstrip())
         stripped = piece.strip()[:MAX_UNIT_CHARS]
@@ -298,7 +325,7 @@ def rank_units(
 # their vocabulary with every question. Set on dev cases (docs/evaluation.md, "Answers"): contracts on CUAD's
 # absent cases, code and transcripts on questions asked of the wrong corpus or meeting (flask's questions of
 # requests and the reverse; a meeting's questions of one from another series).
-EVIDENCE_BAR = {"code": 0.25, "transcript": 0.25, "text": 0.5}
+EVIDENCE_BAR = {"code": 0.3, "transcript": 0.25, "text": 0.5}
 CONFIDENT = 0.5  # a confidence at the bar
 CONFIDENCE_UNITS = 3  # the best units whose evidence counts (the first quotes)
 

@@ -8,6 +8,7 @@ from typing import Any
 from docintel.answer import NO_CLEAR_ANSWER
 from docintel.backends.extractive import MIN_CONFIDENCE, _pick, extractive_result
 from docintel.backends.sentence_rank import (
+    CODE_BLOCK_CHARS,
     CONFIDENT,
     EVIDENCE_BAR,
     Scored,
@@ -116,3 +117,19 @@ def test_a_prompt_without_ranking_still_reports_the_calibrated_confidence() -> N
     result = extractive_result(prompt)
     assert result.found and result.quotes[0].unit.cid == "1"
     assert result.confidence == round(confidence(rank_units(prompt.question, split_units(cited, 0))), 3)
+
+
+def test_code_is_quoted_in_blocks_a_definition_with_its_decorators() -> None:
+    cited = CitedSpan("5", SourceSpan("app.py", 0, len(SHOP), 1, SHOP.count("\n")), SHOP)
+    units = split_units(cited, 0)
+    for u in units:
+        assert SHOP[u.start : u.end] == u.text and u.kind == "code"
+    route = next(u for u in units if u.text.startswith("@app.route"))
+    assert "def do_login():" in route.text  # the decorator goes with its definition
+    check = next(u for u in units if u.text.startswith("def check_password"))
+    assert "len(password) >= 12" in check.text and "do_login" not in check.text  # a definition starts a block
+    assert all(len(u.text) <= CODE_BLOCK_CHARS or "\n" not in u.text for u in units)
+    # prose and transcripts keep their sentences and turns
+    turns = "Grad E: We should record the meeting.\nGrad B: Agreed, I will set it up.\n"
+    meeting = split_units(CitedSpan("6", SourceSpan("Bed002.txt", 0, len(turns), 1, 2, speaker="Grad E"), turns), 0)
+    assert meeting and all("\n" not in u.text and u.kind == "transcript" for u in meeting)
