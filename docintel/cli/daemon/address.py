@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 ENV_SWITCH = "DOCINTEL_DAEMON"  # 0/off: never; anything else (default): use it, starting it when needed
@@ -71,7 +70,9 @@ def key() -> str:
 
 def folder() -> Path:
     """A folder only this user can enter (unix socket paths must stay under ~100 bytes, so not under the home)."""
-    return Path(tempfile.gettempdir()) / f"docintel-{os.getuid()}"
+    # tempfile.gettempdir()'s first choices, without importing tempfile (10 ms of every command)
+    base = next((os.environ[v] for v in ("TMPDIR", "TEMP", "TMP") if os.path.isdir(os.environ.get(v, ""))), "/tmp")
+    return Path(base) / f"docintel-{os.getuid()}"
 
 
 def socket_path(k: str | None = None) -> Path:

@@ -10,7 +10,6 @@ import json
 import os
 import socket
 import struct
-import subprocess
 import sys
 
 from docintel.cli.daemon import address
@@ -117,6 +116,8 @@ def start_background() -> None:
     """Start the background process for this caller (it exits at once if another one got there first)."""
     if busy:
         return
+    import subprocess  # here: every command imports this module, few start the process
+
     with contextlib.suppress(OSError):
         address.make_folder()
         subprocess.Popen(
