@@ -62,4 +62,11 @@ def words(text: str) -> list[str]:
 
 def content_stems(text: str, *, exclude: frozenset[str] = STOPWORDS) -> list[str]:
     """Stems of the words of ``text`` that carry meaning (no stopwords, no one-letter words)."""
-    return [stem(w) for w in words(text) if w not in exclude and len(w) > 1]
+    return list(_content_stems(text, exclude))
+
+
+# The extractive answerer scores the same passages for every question about a corpus (a document read whole is
+# split into the same sentences each time): tokenizing them was most of an in-process question's time.
+@lru_cache(maxsize=32768)
+def _content_stems(text: str, exclude: frozenset[str]) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words(text) if w not in exclude and len(w) > 1)
