@@ -121,6 +121,9 @@ def run(request: Request) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
+        # The watcher may have signalled just as the command ended: hold SIGINT until this process's own stdio,
+        # environment and folder are back (serve() lets it through, and knows it was the watcher's).
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         done.set()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
@@ -203,13 +206,16 @@ def serve() -> int:
                 continue
             try:
                 with conn:
-                    if _serve_one(conn) == "stop":
-                        log("asked to stop")
-                        return 0
+                    outcome = _serve_one(conn)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a held SIGINT is raised here
+                if outcome == "stop":
+                    log("asked to stop")
+                    return 0
             except KeyboardInterrupt:
                 if not _watcher_interrupt.is_set():
                     raise
             finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
                 _watcher_interrupt.clear()
                 busy.release()
             last = time.monotonic()
