@@ -63,8 +63,9 @@ def forward(argv: list[str]) -> int | None:
             return None  # nothing was run: the caller runs it here
         sock.settimeout(None)
         try:
-            if _read_exactly(sock, 1) != b"A":  # busy with another command (or gone): run this one here
-                busy = True
+            first = _read_exactly(sock, 1)
+            if first != b"A":  # busy with another command, or stopping: run this one here
+                busy = first == b"B"  # a process that is stopping is started again afterwards
                 return None
             reply = _read_exactly(sock, 4)
         except KeyboardInterrupt:
