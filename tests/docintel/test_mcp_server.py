@@ -68,7 +68,9 @@ async def test_ask_returns_citations_route_and_tokens(server: MCPServer, roots: 
     assert out["path"] == str(roots["repo"])
     cited = [c for c in out["citations"] if c["path"] == "shop/ops.py"]
     assert cited and "shell=True" in cited[0]["quote"]
-    assert cited[0]["start_line"] == 8 and cited[0]["label"] == "shop/ops.py:8"
+    # code is quoted as its definition block (def, docstring, the shell=True line 8), labelled by its lines
+    assert cited[0]["start_line"] <= 8 <= cited[0]["end_line"] and "def ping_host" in cited[0]["quote"]
+    assert cited[0]["label"] == f"shop/ops.py:{cited[0]['start_line']}-{cited[0]['end_line']}"
     assert f"[{cited[0]['id']}]" in out["answer"]
     assert out["route"]["mode"] in ("full", "retrieve", "map_reduce") and out["route"]["reasons"]
     assert out["tokens"]["estimated_input"] > 0
