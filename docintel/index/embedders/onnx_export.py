@@ -5,7 +5,7 @@ is the sentence vector before L2 normalisation.
 
 Why by hand: query-time embedding must not import torch (9-11 s of a CLI question went there), and exporting
 through torch would need torch once per machine anyway. The graph is small: six layers of standard ONNX ops
-(opset 17) around ONNX Runtime's fused ``Attention`` op. ``tests/docintel/test_onnx_embedder.py`` checks it
+(opset 17) around ONNX Runtime's fused ``Attention`` op. ``tests/docintel/index/test_onnx_embedder.py`` checks it
 against the torch path (cosine >= 0.999).
 
 Inputs ``input_ids`` and ``attention_mask`` (int64, [batch, sequence]); output ``sentence_embedding``

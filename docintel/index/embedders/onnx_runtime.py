@@ -12,7 +12,7 @@ The graph is written once from the model's safetensors weights (``docintel.index
 - ``int8`` (``DOCINTEL_EMBED_PRECISION=int8``, kind ``onnx-int8``): dynamic int8 (activations quantised per batch):
   1.7x fp32's chunks/s, but vectors within cosine 0.977-1.0 that depend on batch composition, hence its own model id.
 
-Each precision is checked against the torch path in tests/docintel/test_onnx_embedder.py.
+Each precision is checked against the torch path in tests/docintel/index/test_onnx_embedder.py.
 
 Texts are tokenized up front, sorted by length and cut into batches of similar length under a token budget, so
 little padding is computed; inputs longer than the model's window (256 word pieces for all-MiniLM-L6-v2) are

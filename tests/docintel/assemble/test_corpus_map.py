@@ -9,7 +9,7 @@ from docintel.corpus import Corpus, Definition, Document, Segment, SourceSpan
 from docintel.ingest import load_corpus
 from docintel.tokens import count_tokens
 
-from .qa_corpus import write_corpus
+from ..qa_corpus import write_corpus
 
 
 def span(path: str, line: int) -> SourceSpan:

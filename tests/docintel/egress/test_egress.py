@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "backends"))  # the fake server and prompt helpers live there
+sys.path.insert(0, str(Path(__file__).parent.parent / "backends"))  # the fake server and prompt helpers live there
 from fake_messages_server import FakeMessagesServer
 from test_anthropic import MODEL, _module_text, make_prompt, run
 

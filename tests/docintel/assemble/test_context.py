@@ -16,7 +16,7 @@ from docintel.ingest import load_corpus
 from docintel.pipeline import build_prompt, plan_question
 from docintel.profiles import get_profile
 
-from .qa_corpus import write_corpus
+from ..qa_corpus import write_corpus
 
 SONNET = get_profile("claude-sonnet-4-6")
 LABEL = re.compile(r"^\[(\d+)\] ", re.M)
