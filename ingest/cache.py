@@ -13,10 +13,10 @@ import contextlib
 import hashlib
 import os
 import pickle
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from docintel.atomic import pickle_atomically
 from docintel.corpus import Document
 from docintel.ingest import IngestOptions
 from docintel.ingest.paths import fs_path
@@ -96,16 +96,6 @@ class DocumentCache:
         current = {d.path: d for d in documents}
         if current.keys() == self._documents.keys() and all(current[p] is self._documents[p] for p in current):
             return  # nothing changed
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".ingest-cache-")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    pickle.dump({"key": self.key, "documents": current}, f, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass  # a read-only cache folder only costs speed
+        with contextlib.suppress(OSError):  # a read-only cache folder only costs speed
+            pickle_atomically(self.path, {"key": self.key, "documents": current}, prefix=".ingest-cache-")
         self._documents = current

@@ -13,11 +13,12 @@ import contextlib
 import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from docintel.atomic import pickle_atomically
 
 FORMAT = 1
 KEEP = 32  # identity files kept (newest first); one is ~1 MB for 100 contracts
@@ -67,15 +68,7 @@ def cached(content_hash: str, build: Callable[[], Any]) -> Any:
 
 def _store(path: Path, key: str, index: Any) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".identity-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump({"key": key, "index": index}, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)  # a reader sees the old file or the whole new one
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        pickle_atomically(path, {"key": key, "index": index}, prefix=".identity-")  # readers: old or whole new
         files = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in files[KEEP:]:
             with contextlib.suppress(OSError):

@@ -8,14 +8,13 @@ to price a full pass at the cache-read rate instead of the cache-write rate.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from docintel.atomic import replace_atomically
 from docintel.config import home
 
 STATE_FILE = "cache_state.json"
@@ -65,12 +64,8 @@ def record_sent(prefix_hash: str, backend: str, model: str, *, at: float | None 
     entries = _load()
     entries[_key(prefix_hash, backend, model)] = time.time() if at is None else at
     newest = dict(sorted(entries.items(), key=lambda kv: -kv[1])[:MAX_ENTRIES])
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache_state.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(newest, f, indent=0, sort_keys=True)
-    os.replace(tmp, path)
+    text = json.dumps(newest, indent=0, sort_keys=True)
+    replace_atomically(_path(), lambda f: f.write(text.encode("utf-8")), prefix=".cache_state.")
 
 
 def cache_status(prefix_hash: str, backend: str, model: str, *, ttl_s: int, now: float | None = None) -> CacheStatus:

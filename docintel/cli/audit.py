@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -80,16 +78,10 @@ def audit(
 
 def _write_atomically(target: Path, text: str) -> None:
     """Nothing half-written: the report appears whole or not at all."""
+    from docintel.atomic import replace_atomically
+
     target = target.expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(target, lambda f: f.write(text.encode("utf-8")), prefix=f".{target.name}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -230,14 +228,6 @@ def quantize_weights_8bit(source: Path, target: Path) -> None:
 
 def write_atomic(model: Any, target: Path) -> None:
     """Write ``model`` to ``target`` through a temp file in the same folder: readers never see half a file."""
-    import onnx
+    from docintel.atomic import replace_atomically
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".model-", suffix=".onnx", dir=target.parent)
-    os.close(fd)
-    try:
-        onnx.save_model(model, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(target, lambda f: f.write(model.SerializeToString()), prefix=".model-")  # < 2 GB: one proto
