@@ -157,3 +157,34 @@ def test_caller_leaving_interrupts_its_command_and_busy_process_is_bypassed(
         silent.close()
         for conn in held:
             conn.close()
+
+
+def test_serve_index_in_the_foreground(contract: Path, tmp_path: Path, docintel_home: Path) -> None:
+    """`docintel serve index` serves questions until Ctrl-C, then removes its socket; a second one says the address
+    is taken and exits."""
+    import signal
+
+    env = {**os.environ, "DOCINTEL_DAEMON": "1", "DOCINTEL_DAEMON_IDLE": "120"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "docintel", "serve", "index"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert _wait(lambda: _docintel(["serve", "status"], env, tmp_path).returncode == 0), "never started"
+        second = _docintel(["serve", "index"], env, tmp_path)
+        assert second.returncode == 0 and "already serves" in second.stderr
+        asked = _docintel(["ask", str(contract), QUESTION, "--json", "--quiet"], env, tmp_path)
+        assert "Delaware" in _answer(asked)[0]
+        assert len(_served(docintel_home)) == 1
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=60)
+        assert server.returncode == 0
+        assert _docintel(["serve", "status"], env, tmp_path).returncode == 1
+    finally:
+        if server.poll() is None:
+            server.kill()
