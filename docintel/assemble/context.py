@@ -343,8 +343,24 @@ def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profil
     return prompt
 
 
+# A retrieved code chunk is widened to the functions, methods and classes it touches when each is at most this
+# long (~2,000 tokens): a definition cut at a chunk boundary loses the half that answers (LongRAG's long units).
+WHOLE_DEFINITION_CHARS = 8000
+
+
+def _whole_definitions(doc: Document, span: SourceSpan) -> tuple[int, int]:
+    start, end = span.start, span.end
+    if doc.kind == "code":
+        for d in doc.definitions:
+            small = d.span.end - d.span.start <= WHOLE_DEFINITION_CHARS
+            if d.kind != "variable" and small and d.span.start < span.end and d.span.end > span.start:
+                start, end = min(start, d.span.start), max(end, d.span.end)
+    return start, end
+
+
 def _merged_hits(corpus: Corpus, hits: Sequence[Any]) -> list[tuple[SourceSpan, str]]:
-    """Retrieved spans merged where they overlap or touch, in document order."""
+    """Retrieved spans (code: widened to the small definitions they touch) merged where they overlap or touch, in
+    document order."""
     by_path: dict[str, list[SourceSpan]] = {}
     for hit in hits:
         by_path.setdefault(hit.chunk.span.path, []).append(hit.chunk.span)
@@ -353,23 +369,23 @@ def _merged_hits(corpus: Corpus, hits: Sequence[Any]) -> list[tuple[SourceSpan, 
     for path in sorted(by_path, key=lambda p: order.get(p, len(order))):
         doc = corpus.document(path)
         lines = LineIndex(doc.text)
-        spans = sorted(by_path[path], key=lambda s: s.start)
-        run = [spans[0]]
-        for s in spans[1:]:
-            if s.start <= max(r.end for r in run):
-                run.append(s)
+        ranges = sorted(((*_whole_definitions(doc, s), s) for s in by_path[path]), key=lambda x: (x[0], x[1]))
+        run = [ranges[0]]
+        for r in ranges[1:]:
+            if r[0] <= max(x[1] for x in run):
+                run.append(r)
                 continue
             out.append(_merge(doc, lines, run))
-            run = [s]
+            run = [r]
         out.append(_merge(doc, lines, run))
     return out
 
 
-def _merge(doc: Document, lines: LineIndex, run: list[SourceSpan]) -> tuple[SourceSpan, str]:
-    if len(run) == 1:
-        return run[0], doc.text[run[0].start : run[0].end]
-    start, end = run[0].start, max(s.end for s in run)
-    return _sub_span(doc, lines, start, end, run[0]), doc.text[start:end]
+def _merge(doc: Document, lines: LineIndex, run: list[tuple[int, int, SourceSpan]]) -> tuple[SourceSpan, str]:
+    start, end, first = run[0][0], max(x[1] for x in run), run[0][2]
+    if (start, end) == (first.start, first.end):
+        return first, doc.text[start:end]  # one chunk, as retrieved
+    return _sub_span(doc, lines, start, end, first), doc.text[start:end]
 
 
 def build_retrieve_prompt(

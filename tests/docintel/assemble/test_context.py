@@ -139,3 +139,51 @@ def test_scoped_full_plan_reads_only_the_named_document(tmp_path: Path) -> None:
     prompt = build_full_prompt(corpus, None, plan, SONNET)
     assert {c.span.path for c in prompt.citations} == {"Bed002.txt"}
     shutil.rmtree(root)
+
+
+def test_retrieved_code_is_widened_to_the_small_definitions_it_touches(tmp_path: Path) -> None:
+    """A function longer than one chunk is sent whole when a chunk of it is retrieved (the answer is often in the
+    half the chunk boundary cut off); a method of a class too big to send whole is widened to the method only."""
+    from ..qa_corpus import opened
+
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    steps = "\n".join(
+        f"    total_{i} = compute_step({i}, value)  # intermediate bookkeeping step {i}" for i in range(45)
+    )
+    long_fn = (
+        "def reconcile_zebra_ledger(value):\n"
+        '    """Reconcile the zebra ledger: every step below feeds the final checksum."""\n'
+        f"{steps}\n"
+        "    return finalize_checksum_with_pepper(total_44)\n"
+    )
+    methods = "\n".join(
+        f"    def handler_{i}(self, event):\n        return self.route(event, {i})  # dispatch table entry {i}\n"
+        for i in range(120)
+    )
+    big_class = (
+        "class Dispatcher:\n"
+        "    def flamingo_refund(self, order):\n"
+        "        amount = order.total * 0.5\n"
+        "        return self.refund(order, amount)  # flamingo orders get half back\n\n"
+        f"{methods}"
+    )
+    (root / "pkg" / "ledger.py").write_text(long_fn + "\n\n" + big_class)
+    (root / "pkg" / "other.py").write_text("def unrelated():\n    return 42\n")
+    with opened(root, tmp_path / "home") as (corpus, index):
+        doc = corpus.document("pkg/ledger.py")
+        assert len(doc.text[: doc.text.index("class Dispatcher")]) > 3000 and len(big_class) > 8000
+        plan = plan_question(
+            corpus, index, "reconcile zebra ledger", profile=SONNET, backend_name="anthropic", mode="retrieve"
+        )
+        prompt = build_retrieve_prompt(corpus, index, replace(plan, k=1), SONNET)
+        (cited,) = [c for c in prompt.citations if c.span.path == "pkg/ledger.py"]
+        assert cited.text.startswith("def reconcile_zebra_ledger") and "finalize_checksum_with_pepper" in cited.text
+        assert cited.span.start_line == 1 and cited.span.end_line >= 48
+        plan = plan_question(
+            corpus, index, "flamingo refund half back", profile=SONNET, backend_name="anthropic", mode="retrieve"
+        )
+        prompt = build_retrieve_prompt(corpus, index, replace(plan, k=1), SONNET)
+        (cited,) = [c for c in prompt.citations if c.span.path == "pkg/ledger.py"]
+        assert "def flamingo_refund" in cited.text and "flamingo orders get half back" in cited.text
+        assert "handler_119" not in cited.text  # the class is too big to send whole
