@@ -105,6 +105,7 @@ def session_docintel_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     home = tmp_path_factory.mktemp("docintel-session-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DOCINTEL_HOME", str(home))
+        mp.setenv("DOCINTEL_DAEMON", "0")  # no background process from a fixture's command either
         yield home
 
 
