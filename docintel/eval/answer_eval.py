@@ -23,8 +23,7 @@ from typing import Any
 
 from docintel.answer import Answer
 from docintel.corpus import SourceSpan
-from docintel.errors import InputError
-from docintel.eval.evaluation import Case, GoldSpan
+from docintel.eval.evaluation import Case, GoldSpan, opened_corpora
 from docintel.profiles import ModelProfile
 
 Progress = Callable[[int, int, str], None]
@@ -78,32 +77,19 @@ def evaluate_answers(
 ) -> list[AnswerResult]:
     """Ask every case with ``backend`` and score the answer. Each corpus is opened (index built or updated) once;
     the prompt-cache record is a throwaway one, so the user's own is neither read nor warmed."""
-    from docintel import session
     from docintel.assemble import cache_state
 
-    by_corpus: dict[str, list[Case]] = {}
-    for case in cases:
-        by_corpus.setdefault(case.corpus, []).append(case)
-    missing = [name for name in by_corpus if not (corpora_dir / name).is_dir()]
-    if missing:
-        raise InputError(f"corpus folder not found: {corpora_dir / missing[0]}; pass --corpora DIR")
     results: list[AnswerResult] = []
     with (
         tempfile.TemporaryDirectory(prefix="docintel-answers-") as scratch,
         cache_state.record_file(Path(scratch) / "cache_state-answers.json"),
     ):
-        for name, corpus_cases in by_corpus.items():
-            if open_progress is not None:
-                with open_progress(name) as update:
-                    opened = session.open(corpora_dir / name, progress=update)
-            else:
-                opened = session.open(corpora_dir / name)
-            with opened:
-                for case in corpus_cases:
-                    if case_progress:
-                        case_progress(len(results), len(cases), case.id)
-                    answer = opened.ask(case.question, backend=backend, profile=profile)
-                    results.append(score_answer(case, answer))
+        for opened, corpus_cases in opened_corpora(cases, corpora_dir, open_progress):
+            for case in corpus_cases:
+                if case_progress:
+                    case_progress(len(results), len(cases), case.id)
+                answer = opened.ask(case.question, backend=backend, profile=profile)
+                results.append(score_answer(case, answer))
     if case_progress:
         case_progress(len(results), len(cases), "")
     return results

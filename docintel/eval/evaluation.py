@@ -430,6 +430,29 @@ def answer_with(
     return answer.text, answer.insufficient_context
 
 
+def opened_corpora(
+    cases: Sequence[Case], corpora_dir: Path, open_progress: Callable[[str], Any] | None = None
+) -> Iterator[tuple[Any, list[Case]]]:
+    """Each corpus the cases use, opened as a Session (its index built or updated) once and closed after, with its
+    cases in file order. A missing corpus folder is an error before anything is opened."""
+    from docintel import session
+
+    by_corpus: dict[str, list[Case]] = {}
+    for case in cases:
+        by_corpus.setdefault(case.corpus, []).append(case)
+    missing = [name for name in by_corpus if not (corpora_dir / name).is_dir()]
+    if missing:
+        raise InputError(f"corpus folder not found: {corpora_dir / missing[0]}; pass --corpora DIR")
+    for name, corpus_cases in by_corpus.items():
+        if open_progress is not None:
+            with open_progress(name) as update:
+                opened = session.open(corpora_dir / name, progress=update)
+        else:
+            opened = session.open(corpora_dir / name)
+        with opened:
+            yield opened, corpus_cases
+
+
 def evaluate(
     cases: Sequence[Case],
     corpora_dir: Path,
@@ -441,38 +464,21 @@ def evaluate(
     case_progress: Progress | None = None,
 ) -> list[CaseResult]:
     """Run every case under every strategy. Each corpus is opened as a Session (its index built or updated) once."""
-    from docintel import session
-
     cache = PromptCacheModel(profile.min_cacheable_tokens)
     counter = TokenCounter()
     results: list[CaseResult] = []
-    order: dict[str, list[Case]] = {}
-    for case in cases:
-        order.setdefault(case.corpus, []).append(case)
-    missing = [name for name in order if not (corpora_dir / name).is_dir()]
-    if missing:
-        raise InputError(f"corpus folder not found: {corpora_dir / missing[0]}; pass --corpora DIR")
     done = 0
     with tempfile.TemporaryDirectory(prefix="docintel-eval-") as scratch:
-        for name, corpus_cases in order.items():
-            if open_progress is not None:
-                with open_progress(name) as update:
-                    opened = session.open(corpora_dir / name, progress=update)
-            else:
-                opened = session.open(corpora_dir / name)
-            corpus, index = opened.corpus, opened.index
-            try:
-                for case in corpus_cases:
-                    if case_progress:
-                        case_progress(done, len(cases), case.id)
-                    for strategy in strategies:
-                        with cache_state_of(strategy, Path(scratch)):
-                            results.append(_run_case(corpus, index, case, strategy, profile, cache, counter, backend))
-                    done += 1
-            finally:
-                close = getattr(index, "close", None)
-                if close:
-                    close()
+        for opened, corpus_cases in opened_corpora(cases, corpora_dir, open_progress):
+            for case in corpus_cases:
+                if case_progress:
+                    case_progress(done, len(cases), case.id)
+                for strategy in strategies:
+                    with cache_state_of(strategy, Path(scratch)):
+                        results.append(
+                            _run_case(opened.corpus, opened.index, case, strategy, profile, cache, counter, backend)
+                        )
+                done += 1
     if case_progress:
         case_progress(done, len(cases), "")
     return results
