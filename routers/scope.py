@@ -379,17 +379,19 @@ def identity_index(corpus: Corpus) -> IdentityIndex:
     if key not in _cache:
         if len(_cache) > 8:
             _cache.clear()
-        code_names = {n for d in corpus.documents if d.kind == "code" for n in d.references}
-        code_names |= {x.name.rsplit(".", 1)[-1] for d in corpus.documents if d.kind == "code" for x in d.definitions}
         _cache[key] = identity_cache.cached(
             f"{key}:{','.join(d.kind for d in corpus.documents)}",  # a kind registered at run time changes kinds
-            lambda: IdentityIndex(
-                [document_identity(d) for d in corpus.documents],
-                {d.path: d.text for d in corpus.documents},
-                code_names,
-            ),
+            lambda: _build_identity_index(corpus),
         )
     return _cache[key]
+
+
+def _build_identity_index(corpus: Corpus) -> IdentityIndex:
+    code_names = {n for d in corpus.documents if d.kind == "code" for n in d.references}
+    code_names |= {x.name.rsplit(".", 1)[-1] for d in corpus.documents if d.kind == "code" for x in d.definitions}
+    return IdentityIndex(
+        [document_identity(d) for d in corpus.documents], {d.path: d.text for d in corpus.documents}, code_names
+    )
 
 
 def scope_question(question: str, corpus: Corpus) -> ScopeMatch | None:
