@@ -35,8 +35,11 @@ def parse_ids(group: str) -> list[str]:
 
 
 def _claim_before(text: str, pos: int) -> str:
-    """The text a citation at ``pos`` follows: back to the previous citation, line start or sentence end."""
-    start = max(text.rfind("\n", 0, pos), text.rfind("]", 0, pos)) + 1
+    """The text a citation at ``pos`` follows: back to the previous citation or the line start. Only a citation
+    marker ends a claim, not any "]": a quoted line of code (``# type: ignore[assignment]``, ``x["k"]``) is quoted
+    from its first character, so its label starts at its first line."""
+    previous = max((m.end() for m in CITATION.finditer(text, 0, pos)), default=0)
+    start = max(text.rfind("\n", 0, pos) + 1, previous)
     claim = text[start:pos].strip().strip('"“”>*-–— ').strip()
     return claim
 

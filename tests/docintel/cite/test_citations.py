@@ -55,3 +55,29 @@ def test_ranges_and_repeated_brackets() -> None:
     assert [c.id for c in citations] == ["1", "3", "2"]
     assert invalid == ("9", "10")
     assert extract_citations("no citations here, [x] or [] either", prompt()) == ((), ())
+
+
+def test_a_quoted_code_block_with_brackets_is_cited_from_its_first_line() -> None:
+    """Only a citation marker ends the claim before a citation: a "]" inside quoted code (``ignore[assignment]``)
+    used to cut the quote there, so the label started one line late (app.py:893 for a quote of line 892)."""
+    code = (
+        "        rule: Rule = req.url_rule  # type: ignore[assignment]\n"
+        "        # if we provide automatic options for this URL and the\n"
+        '        if getattr(rule, "provide_automatic_options", False):\n'
+    )
+    sent = Prompt(
+        (PromptBlock("question", "q"),),
+        (
+            CitedSpan("1", SourceSpan("a.md", 100, 100 + len(OTHER), 10, 10, clause="3.1"), OTHER),
+            CitedSpan("14", SourceSpan("src/app.py", 4000, 4000 + len(code), 892, 894), code),
+        ),
+        "q",
+        "retrieve",
+    )
+    answer = f"> {' '.join(OTHER.split())} [1]\n\n> {' '.join(code.split())} [14]"
+    citations, invalid = extract_citations(answer, sent)
+    assert invalid == ()
+    cited = {c.id: c for c in citations}["14"]
+    assert cited.quote.startswith("rule: Rule = req.url_rule")
+    assert (cited.span.start_line, cited.span.end_line) == (892, 894)
+    assert cited.span.start == 4000 + code.index("rule: Rule")
