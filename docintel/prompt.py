@@ -42,6 +42,9 @@ class Prompt:
     # The index's fused search hits for the question, best first (the ranking ``search`` shows): an answerer
     # without a model (extractive) weighs evidence by it. Empty when the prompt was built without a search.
     ranked_spans: tuple[SourceSpan, ...] = ()
+    # The documents the plan chose (empty: the whole corpus). Passages of other documents in the same prompt were
+    # added as a safety net for a guessed scope (``Plan.widen_k``): an answerer weighs them below the chosen ones.
+    scope: tuple[str, ...] = ()
 
     @property
     def prefix(self) -> str:

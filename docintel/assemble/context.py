@@ -338,6 +338,7 @@ def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profil
         min(profile.max_output_tokens, 4096),
         estimated,
         ranked_spans=tuple(c.span for c in quoted) + tuple(c.span for c in found),
+        scope=tuple(plan.scope),
     )
     check_fits(prompt, profile)
     return prompt
@@ -425,6 +426,7 @@ def build_retrieve_prompt(
             min(profile.max_output_tokens, 4096),
             estimated,
             ranked_spans=tuple(h.chunk.span for h in hits),
+            scope=tuple(plan.scope),
         )
         try:
             check_fits(prompt, profile, limit=limit)

@@ -107,7 +107,7 @@ def _quote_lines(quotes: list[Scored]) -> list[str]:
 
 def extractive_result(prompt: Prompt) -> ExtractiveResult:
     units = _units(prompt)
-    ranked = rank_units(prompt.question, units, prompt.ranked_spans)
+    ranked = rank_units(prompt.question, units, prompt.ranked_spans, scope=frozenset(prompt.scope))
     if not ranked:
         n = len(prompt.citations)
         text = f"{NO_CLEAR_ANSWER} Nothing in the {n} passage{'s' if n != 1 else ''} searched matches it.\n"

@@ -133,3 +133,22 @@ def test_code_is_quoted_in_blocks_a_definition_with_its_decorators() -> None:
     turns = "Grad E: We should record the meeting.\nGrad B: Agreed, I will set it up.\n"
     meeting = split_units(CitedSpan("6", SourceSpan("Bed002.txt", 0, len(turns), 1, 2, speaker="Grad E"), turns), 0)
     assert meeting and all("\n" not in u.text and u.kind == "transcript" for u in meeting)
+
+
+def test_passages_outside_the_named_documents_rank_below_the_named_ones() -> None:
+    """A guessed scope ("the Franchise Agreement": two franchise agreements) sends other documents' passages too,
+    ranked by search; the answer quotes the named documents' clauses first, not a search hit from elsewhere."""
+    inside = "This instrument shall be governed by and construed under the laws of the State of Texas."
+    outside = "Governing Law. This Agreement shall be governed by the laws of the State of California."
+    cited = (
+        CitedSpan("1", SourceSpan("franchise.txt", 0, len(inside), 9, 9), inside),
+        CitedSpan("2", SourceSpan("endorsement.txt", 0, len(outside), 24, 24), outside),
+    )
+    question = "What is the governing law of the Franchise Agreement?"
+    ranked_by_search = (cited[1].span,)  # only the other document's clause was a search hit
+    unscoped = extractive_result(Prompt((), cited, question, "full", ranked_spans=ranked_by_search))
+    assert unscoped.quotes[0].unit.cid == "2"  # without a scope the search hit wins
+    scoped = extractive_result(
+        Prompt((), cited, question, "full", ranked_spans=ranked_by_search, scope=("franchise.txt",))
+    )
+    assert scoped.found and scoped.quotes[0].unit.cid == "1"
