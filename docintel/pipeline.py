@@ -25,6 +25,7 @@ from docintel.assemble.context import (
     merge_prompts,
     prefix_key,
 )
+from docintel.assemble.definitions import widening_growth
 from docintel.backends import REGISTRY as BACKENDS
 from docintel.backends import Backend, capabilities_of
 from docintel.cite.citations import extract_citations
@@ -46,12 +47,17 @@ PackFormat = Literal["md", "xml", "json"]
 
 
 # ------------------------------------------------------------------------------------------------------- plan
-def _chunk_tokens(corpus: Corpus, index: Any) -> float | None:
+def _chunk_tokens(corpus: Corpus, index: Any) -> tuple[float | None, float | None]:
+    """The mean tokens of an indexed chunk, and of one once sent in a retrieve prompt (code widened to whole
+    definitions; None when nothing is widened)."""
     try:
         chunks = int(index.stats()["chunks"])
     except Exception:  # an index without stats (a test double, an older index): estimate from segments
-        return None
-    return corpus.tokens / chunks if chunks else None
+        return None, None
+    mean = corpus.tokens / chunks if chunks else None
+    listed = getattr(index, "chunks", None)
+    growth = widening_growth(corpus, listed()) if mean and callable(listed) else 1.0
+    return mean, (mean * growth if mean and growth > 1.0 else None)
 
 
 def route_request(
@@ -74,8 +80,8 @@ def route_request(
     require_question(question)
     if generative is None:
         generative = capabilities_of(backend_name).generative if backend_name in BACKENDS else True
-    chunk_tokens = _chunk_tokens(corpus, index)
-    stats = CorpusStats.of(corpus, chunk_tokens=chunk_tokens)
+    chunk_tokens, sent_tokens = _chunk_tokens(corpus, index)
+    stats = CorpusStats.of(corpus, chunk_tokens=chunk_tokens, sent_chunk_tokens=sent_tokens)
     named = resolve_scope(question, corpus, index, asks_across=asks_across_documents(question))
     scope = named.paths if named else ()
     cache = cache_status(prefix_key(corpus, scope), backend_name, profile.id, ttl_s=profile.cache_ttl_s)
@@ -90,7 +96,11 @@ def route_request(
         cache=cache,
         scope=scope,
         scope_words=named.words if named else (),
-        scope_stats=CorpusStats.of(corpus, paths=scope, chunk_tokens=chunk_tokens) if scope else None,
+        scope_stats=(
+            CorpusStats.of(corpus, paths=scope, chunk_tokens=chunk_tokens, sent_chunk_tokens=sent_tokens)
+            if scope
+            else None
+        ),
         force_mode=mode,
         generative=generative,
         prefer=prefer,

@@ -26,10 +26,20 @@ class CorpusStats:
     segments: int
     kinds: dict[str, int] = field(default_factory=dict)
     chunk_tokens: float = 300.0  # average tokens of one retrievable chunk
+    # average tokens one retrieved chunk puts in a retrieve prompt (code: widened to whole definitions); None: as
+    # many as the chunk holds
+    sent_chunk_tokens: float | None = None
     doc_tokens: tuple[int, ...] = ()  # per document, in corpus order (map-reduce groups whole documents)
 
     @classmethod
-    def of(cls, corpus: Corpus, *, paths: tuple[str, ...] = (), chunk_tokens: float | None = None) -> CorpusStats:
+    def of(
+        cls,
+        corpus: Corpus,
+        *,
+        paths: tuple[str, ...] = (),
+        chunk_tokens: float | None = None,
+        sent_chunk_tokens: float | None = None,
+    ) -> CorpusStats:
         docs = [d for d in corpus.documents if not paths or d.path in paths]
         segments = sum(len(d.segments) for d in docs)
         tokens = sum(d.tokens for d in docs)
@@ -42,6 +52,7 @@ class CorpusStats:
             segments=segments,
             kinds=kinds,
             chunk_tokens=chunk_tokens if chunk_tokens else (tokens / segments if segments else 300.0),
+            sent_chunk_tokens=sent_chunk_tokens,
             doc_tokens=tuple(d.tokens for d in docs),
         )
 

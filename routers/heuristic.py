@@ -105,7 +105,8 @@ def full_prompt_tokens(stats: CorpusStats, *, with_map: bool = True) -> tuple[in
 
 
 def retrieve_prompt_tokens(stats: CorpusStats, k: int) -> int:
-    return budget.retrieve_prompt_tokens(stats.tokens, stats.chunk_tokens, k)
+    """A retrieve prompt's tokens with ``k`` chunks, each as big as it is once sent (code grows to definitions)."""
+    return budget.retrieve_prompt_tokens(stats.tokens, stats.sent_chunk_tokens or stats.chunk_tokens, k)
 
 
 def retrieve_k(stats: CorpusStats, qtype: QuestionType) -> int:

@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol
 from docintel.assemble import budget, spotlight
 from docintel.assemble.budget import CORPUS_MAP_TOKENS, LABEL_TOKENS, PASSAGE_TOKENS
 from docintel.assemble.corpus_map import build_corpus_map
+from docintel.assemble.definitions import whole_definitions
 from docintel.cite.locators import span_in
 from docintel.corpus import Corpus, Document, SourceSpan
 from docintel.errors import PromptTooLongError
@@ -344,21 +345,6 @@ def build_full_prompt(corpus: Corpus, index: Searcher | None, plan: Plan, profil
     return prompt
 
 
-# A retrieved code chunk is widened to the functions, methods and classes it touches when each is at most this
-# long (~2,000 tokens): a definition cut at a chunk boundary loses the half that answers (LongRAG's long units).
-WHOLE_DEFINITION_CHARS = 8000
-
-
-def _whole_definitions(doc: Document, span: SourceSpan) -> tuple[int, int]:
-    start, end = span.start, span.end
-    if doc.kind == "code":
-        for d in doc.definitions:
-            small = d.span.end - d.span.start <= WHOLE_DEFINITION_CHARS
-            if d.kind != "variable" and small and d.span.start < span.end and d.span.end > span.start:
-                start, end = min(start, d.span.start), max(end, d.span.end)
-    return start, end
-
-
 def _merged_hits(corpus: Corpus, hits: Sequence[Any]) -> list[tuple[SourceSpan, str]]:
     """Retrieved spans (code: widened to the small definitions they touch) merged where they overlap or touch, in
     document order."""
@@ -370,7 +356,7 @@ def _merged_hits(corpus: Corpus, hits: Sequence[Any]) -> list[tuple[SourceSpan, 
     for path in sorted(by_path, key=lambda p: order.get(p, len(order))):
         doc = corpus.document(path)
         lines = LineIndex(doc.text)
-        ranges = sorted(((*_whole_definitions(doc, s), s) for s in by_path[path]), key=lambda x: (x[0], x[1]))
+        ranges = sorted(((*whole_definitions(doc, s), s) for s in by_path[path]), key=lambda x: (x[0], x[1]))
         run = [ranges[0]]
         for r in ranges[1:]:
             if r[0] <= max(x[1] for x in run):

@@ -230,3 +230,17 @@ def test_second_map_reduce_over_the_same_text_reads_every_group_from_the_cache()
     assert first.tokens.cache_write > 0 and again.tokens.cache_write == 0
     assert again.tokens.cache_read == first.tokens.cache_write
     assert again.cost_usd <= 0.25 * first.cost_usd
+
+
+def test_retrieve_is_priced_at_what_its_chunks_send_once_widened_to_whole_definitions() -> None:
+    """A code chunk grows to the definitions it touches before it is sent; a retrieve estimate at the chunks' own
+    size undercounts it, and with it full's premium: on a 280K-token repository with a warm prefix, full costs ~1.6x
+    the unwidened retrieve estimate (retrieve wins at the 1.5x premium) but under 1.5x the widened one."""
+    repo = replace(stats(280_000, documents=80), kinds={"code": 80})
+    as_chunked = route("Where is the session cookie signed?", repo, backend="anthropic", cache=WARM)
+    widened = replace(repo, sent_chunk_tokens=repo.chunk_tokens * 1.42)
+    as_sent = route("Where is the session cookie signed?", widened, backend="anthropic", cache=WARM)
+    assert as_chunked.mode == "retrieve" and as_sent.mode == "full"
+    # the same k chunks (k is sized on the chunks), each 0.42 x 300 tokens dearer at $3 per M input tokens
+    grown = 0.42 * as_chunked.k * 300 * 3 / 1e6
+    assert as_sent.alternatives["retrieve"] == pytest.approx(as_chunked.alternatives["retrieve"] + grown, rel=0.01)
