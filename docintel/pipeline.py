@@ -25,7 +25,7 @@ from docintel.assemble.context import (
     merge_prompts,
     prefix_key,
 )
-from docintel.assemble.definitions import widening_growth
+from docintel.assemble.definitions import code_with_definitions, widening_growth
 from docintel.backends import REGISTRY as BACKENDS
 from docintel.backends import Backend, capabilities_of
 from docintel.cite.citations import extract_citations
@@ -55,8 +55,10 @@ def _chunk_tokens(corpus: Corpus, index: Any) -> tuple[float | None, float | Non
     except Exception:  # an index without stats (a test double, an older index): estimate from segments
         return None, None
     mean = corpus.tokens / chunks if chunks else None
-    listed = getattr(index, "chunks", None)
-    growth = widening_growth(corpus, listed()) if mean and callable(listed) else 1.0
+    extents = getattr(index, "chunk_extents", None)
+    growth = 1.0
+    if mean and callable(extents) and code_with_definitions(corpus):
+        growth = widening_growth(corpus, extents)
     return mean, (mean * growth if mean and growth > 1.0 else None)
 
 

@@ -8,8 +8,8 @@ chunk's own size (on code-flask widening adds about a quarter to a retrieve prom
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
 
 from docintel.corpus import Corpus, Document, SourceSpan
 
@@ -31,9 +31,14 @@ def whole_definitions(doc: Document, span: SourceSpan) -> tuple[int, int]:
 _growth_memo: dict[str, float] = {}
 
 
-def widening_growth(corpus: Corpus, chunks: Iterable[Any]) -> float:
-    """How much widening to whole definitions grows a retrieved chunk on average (token-weighted): 1.0 for a
-    corpus without code definitions. A retrieve prompt's chunks cost their mean tokens times this.
+def code_with_definitions(corpus: Corpus) -> bool:
+    return any(d.kind == "code" and d.definitions for d in corpus.documents)
+
+
+def widening_growth(corpus: Corpus, extents: Callable[[], Iterable[tuple[str, int, int, int]]]) -> float:
+    """How much widening to whole definitions grows a retrieved chunk on average, token-weighted over the chunks'
+    ``(path, start, end, tokens)``: 1.0 for a corpus without code definitions. A retrieve prompt's chunks cost
+    their mean tokens times this.
 
     Each chunk is widened on its own; hits that fall in the same definition are merged when a prompt is built, so
     this overstates retrieval that lands several hits in one place. Memoized per corpus content (a background
@@ -41,18 +46,31 @@ def widening_growth(corpus: Corpus, chunks: Iterable[Any]) -> float:
     key = corpus.content_hash
     if key in _growth_memo:
         return _growth_memo[key]
-    code = {d.path: d for d in corpus.documents if d.kind == "code" and d.definitions}
+    # per code document: its small non-variable definitions by start (a chunk can only touch those that start
+    # less than WHOLE_DEFINITION_CHARS before it)
+    small: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
+    for d in corpus.documents:
+        if d.kind == "code" and d.definitions:
+            spans = sorted(
+                (x.span.start, x.span.end)
+                for x in d.definitions
+                if x.kind != "variable" and x.span.end - x.span.start <= WHOLE_DEFINITION_CHARS
+            )
+            small[d.path] = ([a for a, _ in spans], spans)
     own = sent = 0.0
-    if code:
-        for chunk in chunks:
-            length = chunk.span.end - chunk.span.start
-            doc = code.get(chunk.span.path)
+    if small:
+        for path, start, end, tokens in extents():
+            length = end - start
             grown = length
-            if doc is not None and length > 0:
-                start, end = whole_definitions(doc, chunk.span)
-                grown = end - start
-            own += chunk.tokens
-            sent += chunk.tokens * (grown / length if length > 0 else 1.0)
+            if path in small and length > 0:
+                starts, spans = small[path]
+                lo, hi = start, end
+                for a, b in spans[bisect_left(starts, start - WHOLE_DEFINITION_CHARS) : bisect_left(starts, end)]:
+                    if b > start:
+                        lo, hi = min(lo, a), max(hi, b)
+                grown = hi - lo
+            own += tokens
+            sent += tokens * (grown / length if length > 0 else 1.0)
     growth = sent / own if own else 1.0
     if len(_growth_memo) > 8:
         _growth_memo.clear()

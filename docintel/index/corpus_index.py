@@ -462,6 +462,10 @@ class CorpusIndex:
         """Every chunk, in document order (path, start)."""
         return [r.chunk for r in self.store.chunk_rows()]
 
+    def chunk_extents(self) -> list[tuple[str, int, int, int]]:
+        """(path, start, end, tokens) of every chunk, without its text (cheap: sizing a prompt before it exists)."""
+        return self.store.chunk_extents()
+
     def stats(self) -> dict[str, Any]:
         meta = self.store.meta()
         with self.store.snapshot() as db:

@@ -217,6 +217,12 @@ class Store:
             rows = self._rows(f"SELECT {_SELECT} FROM chunks {where} ORDER BY path, start", params)
         return [row_to_stored(r) for r in rows]
 
+    def chunk_extents(self) -> list[tuple[str, int, int, int]]:
+        """(path, start, end, tokens) of every chunk: what sizing needs, without the chunks' text."""
+        with self._lock:
+            rows = self._db.execute('SELECT path, start, "end", tokens FROM chunks').fetchall()
+        return [(str(p), int(a), int(b), int(t)) for p, a, b, t in rows]
+
     def chunks_by_vid(self, vids: list[int]) -> dict[int, Chunk]:
         out: dict[int, Chunk] = {}
         with self._lock:
