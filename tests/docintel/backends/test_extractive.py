@@ -170,6 +170,20 @@ def test_the_search_ranking_breaks_a_tie_between_sentences_with_the_same_words()
     assert top_first[0].unit.cid == "1"
 
 
+def test_inside_a_document_read_whole_the_sentence_that_says_it_beats_the_top_hits_neighbour() -> None:
+    """The search rank lifts every sentence of a passage alike: it breaks ties, it does not outweigh a sentence
+    that uses the question's distinctive words (NDA questions: the top hit is often the neighbouring clause)."""
+    texts = [
+        "The Receiving Party shall hold the Confidential Information in strict confidence under this Agreement.",
+        "The Receiving Party may disclose Confidential Information to its employees who need to know it.",
+    ]
+    cited = _cited(texts)
+    units = [u for i, c in enumerate(cited) for u in split_units(c, i)]
+    question = "Does the Agreement allow the Receiving Party to share Confidential Information with its employees?"
+    ranked = rank_units(question, units, (cited[0].span, cited[1].span), embed=False)
+    assert ranked[0].unit.cid == "2" and ranked[0].rank < ranked[1].rank
+
+
 def test_question_words_are_case_folded_and_stemmed() -> None:
     units = [Unit("1", "THIS AGREEMENT IS GOVERNED BY THE LAWS OF ENGLAND.", "c.md", 0, 50, 0)]
     (scored,) = rank_units("Which laws govern it?", units, embed=False)
