@@ -13,6 +13,7 @@ Self-Route can escalate a retrieve pass to a full one).
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -98,9 +99,18 @@ def _headings_to_sentences(ranked: list[Scored]) -> list[Scored]:
 
 
 def _quote_lines(quotes: list[Scored]) -> list[str]:
+    """Prose and transcript sentences as ``> quote [n]``; code as written, in a fenced block followed by its
+    citation (whitespace is what code means: joined into one line, a comment swallowed the statements after it)."""
+    from docintel.ingest.detect import language_of
+
     lines = []
     for s in quotes:
-        lines.append(f"> {' '.join(s.unit.text.split())} [{s.unit.cid}]")
+        if s.unit.kind == "code":
+            language = language_of(s.unit.path) or ""
+            code = textwrap.dedent(" " * s.unit.indent + s.unit.text).rstrip()
+            lines += [f"```{language}", code, "```", f"[{s.unit.cid}]"]
+        else:
+            lines.append(f"> {' '.join(s.unit.text.split())} [{s.unit.cid}]")
         lines.append("")
     return lines
 

@@ -69,6 +69,7 @@ class Unit:
     end: int
     order: int  # the passage's position among the candidates
     kind: str = "text"  # "code", "transcript" or "text": what the confidence is calibrated on
+    indent: int = 0  # code: the first line's indentation (stripped from ``text``), to quote the block as written
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,8 @@ def split_units(cited: CitedSpan, order: int) -> list[Unit]:
         # three words, counting a code name's parts ("def do_login():" is def, do_login, do, login)
         if len(stripped) >= 12 and (len(stripped.split()) >= 3 or len(word_tokens(stripped)) >= 3):
             start = cited.span.start + a + lead
-            units.append(Unit(cited.id, stripped, cited.span.path, start, start + len(stripped), order, kind))
+            indent = lead if kind == "code" and (a == 0 or text[a - 1] == "\n") else 0
+            units.append(Unit(cited.id, stripped, cited.span.path, start, start + len(stripped), order, kind, indent))
     return units
 
 

@@ -34,13 +34,22 @@ def parse_ids(group: str) -> list[str]:
     return ids
 
 
+# a fenced code block that ends just before the current line: ```lang ... ```
+_FENCED_BEFORE = re.compile(r"```[^\n`]*\n(.*?)\n[ \t]*```[ \t]*\n[ \t]*\Z", re.S)
+
+
 def _claim_before(text: str, pos: int) -> str:
-    """The text a citation at ``pos`` follows: back to the previous citation or the line start. Only a citation
-    marker ends a claim, not any "]": a quoted line of code (``# type: ignore[assignment]``, ``x["k"]``) is quoted
-    from its first character, so its label starts at its first line."""
+    """The text a citation at ``pos`` follows: back to the previous citation or the line start; for a citation
+    alone on the line after a fenced code block, the block's code. Only a citation marker ends a claim, not any
+    "]": a quoted line of code (``# type: ignore[assignment]``, ``x["k"]``) is quoted from its first character, so
+    its label starts at its first line."""
     previous = max((m.end() for m in CITATION.finditer(text, 0, pos)), default=0)
     start = max(text.rfind("\n", 0, pos) + 1, previous)
     claim = text[start:pos].strip().strip('"“”>*-–— ').strip()
+    if not claim and start > previous:  # a citation on its own line right after a fenced block cites the block
+        block = _FENCED_BEFORE.search(text, previous, start)
+        if block:
+            return block.group(1).strip("\n")
     return claim
 
 

@@ -245,3 +245,23 @@ def test_a_code_question_quotes_the_code_not_a_bundled_password_list(tmp_path: A
     assert answer.citations and answer.citations[0].span.path == "app.py"  # as answer or as best evidence
     assert all(c.span.path == "app.py" for c in answer.citations)
     assert any("do_login" in c.quote or "check_password" in c.quote for c in answer.citations), answer.text
+
+
+def test_code_is_quoted_as_written_in_a_fenced_block_and_cited_at_its_lines(tmp_path: Any) -> None:
+    """A code quote keeps its line breaks and indentation (joined into one line, a comment swallowed the statements
+    after it) in a fenced block tagged with the language; its citation follows the block and names its lines."""
+    from docintel.index.corpus_index import open_corpus
+
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "app.py").write_text(FLASK_APP, encoding="utf-8")
+    corpus, index = open_corpus(root)
+    answer = ask(corpus, index, "Where is login handled?")
+    assert "```python\n" in answer.text
+    block = answer.text.split("```python\n", 1)[1].split("\n```", 1)[0]
+    assert "\n" in block and not block.startswith(" ")  # lines kept, dedented
+    assert block in FLASK_APP  # verbatim lines of the file
+    cited = answer.citations[0]
+    first_line = FLASK_APP[: FLASK_APP.index(block.splitlines()[0])].count("\n") + 1
+    assert cited.span.path == "app.py" and cited.span.start_line == first_line
+    assert cited.span.end_line == first_line + block.count("\n")

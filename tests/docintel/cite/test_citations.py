@@ -81,3 +81,30 @@ def test_a_quoted_code_block_with_brackets_is_cited_from_its_first_line() -> Non
     assert cited.quote.startswith("rule: Rule = req.url_rule")
     assert (cited.span.start_line, cited.span.end_line) == (892, 894)
     assert cited.span.start == 4000 + code.index("rule: Rule")
+
+
+def test_a_citation_after_a_fenced_code_block_cites_the_block_lines() -> None:
+    """The extractive answer (and a model) quotes code as written, in a fenced block, the citation on the next line:
+    the label is narrowed to the block's lines, dedented or not."""
+    code = (
+        "    def add(self, rule):\n"
+        "        self.rules.append(rule)  # keep order\n"
+        "        return rule\n"
+        "\n"
+        "    def clear(self):\n"
+        "        self.rules = []\n"
+    )
+    sent = Prompt(
+        (PromptBlock("question", "q"),),
+        (CitedSpan("4", SourceSpan("pkg/rules.py", 500, 500 + len(code), 20, 25), code),),
+        "q",
+        "retrieve",
+    )
+    answer = "Here it is:\n\n```python\ndef clear(self):\n    self.rules = []\n```\n[4]\n"
+    (cited,), invalid = extract_citations(answer, sent)
+    assert invalid == ()
+    assert cited.quote == "def clear(self):\n        self.rules = []"
+    assert (cited.span.start_line, cited.span.end_line) == (24, 25)
+    # a citation on its own line after prose is not a block's: no narrowing, the whole span
+    (plain,), _ = extract_citations("The rules are kept in order.\n[4]\n", sent)
+    assert (plain.span.start_line, plain.span.end_line) == (20, 25)
