@@ -3,7 +3,8 @@
 A retrieved code chunk is widened to the functions, methods and classes it touches when each is small enough: a
 definition cut at a chunk boundary loses the half that answers (LongRAG's long units). The router prices a retrieve
 prompt before it exists, so it needs the tokens a retrieved chunk really puts in the prompt once widened, not the
-chunk's own size (on code-flask widening adds about a quarter to a retrieve prompt).
+chunk's own size (priced at the chunks' size, code-flask's retrieve prompts were undercounted 1.5x and
+code-requests' 1.3x).
 """
 
 from __future__ import annotations
