@@ -13,6 +13,7 @@ Self-Route can escalate a retrieve pass to a full one).
 
 from __future__ import annotations
 
+import re
 import textwrap
 import time
 from collections.abc import Iterator
@@ -108,7 +109,8 @@ def _quote_lines(quotes: list[Scored]) -> list[str]:
         if s.unit.kind == "code":
             language = language_of(s.unit.path) or ""
             code = textwrap.dedent(" " * s.unit.indent + s.unit.text).rstrip()
-            lines += [f"```{language}", code, "```", f"[{s.unit.cid}]"]
+            fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", code)), default=0))
+            lines += [f"{fence}{language}", code, fence, f"[{s.unit.cid}]"]
         else:
             lines.append(f"> {' '.join(s.unit.text.split())} [{s.unit.cid}]")
         lines.append("")

@@ -34,8 +34,9 @@ def parse_ids(group: str) -> list[str]:
     return ids
 
 
-# a fenced code block that ends just before the current line: ```lang ... ```
-_FENCED_BEFORE = re.compile(r"```[^\n`]*\n(.*?)\n[ \t]*```[ \t]*\n[ \t]*\Z", re.S)
+# a fenced code block that ends just before the current line: ```lang ... ``` (or a longer fence around code that
+# holds three backticks itself)
+_FENCED_BEFORE = re.compile(r"(?<!`)(`{3,})[^\n`]*\n(.*?)\n[ \t]*\1[ \t]*\n[ \t]*\Z", re.S)
 
 
 def _claim_before(text: str, pos: int) -> str:
@@ -49,7 +50,7 @@ def _claim_before(text: str, pos: int) -> str:
     if not claim and start > previous:  # a citation on its own line right after a fenced block cites the block
         block = _FENCED_BEFORE.search(text, previous, start)
         if block:
-            return block.group(1).strip("\n")
+            return block.group(2).strip("\n")
     return claim
 
 

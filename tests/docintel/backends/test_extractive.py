@@ -265,3 +265,14 @@ def test_code_is_quoted_as_written_in_a_fenced_block_and_cited_at_its_lines(tmp_
     first_line = FLASK_APP[: FLASK_APP.index(block.splitlines()[0])].count("\n") + 1
     assert cited.span.path == "app.py" and cited.span.start_line == first_line
     assert cited.span.end_line == first_line + block.count("\n")
+
+
+def test_code_that_holds_a_fence_is_quoted_in_a_longer_one() -> None:
+    from docintel.backends.extractive import _quote_lines
+    from docintel.backends.sentence_rank import Scored
+
+    text = 'def help(self):\n        """Usage:\n        ```\n        rules.add(r)\n        ```\n        """'
+    unit = Unit("5", text, "pkg/doc.py", 4, 4 + len(text), 0, "code", indent=4)
+    lines = _quote_lines([Scored(unit, 1.0, 1.0, 1.0, 1.0, 0.0)])
+    assert lines[0] == "````python" and lines[2] == "````" and lines[3] == "[5]"
+    assert lines[1].startswith('def help(self):\n    """Usage:\n    ```')

@@ -105,6 +105,17 @@ def test_a_citation_after_a_fenced_code_block_cites_the_block_lines() -> None:
     assert invalid == ()
     assert cited.quote == "def clear(self):\n        self.rules = []"
     assert (cited.span.start_line, cited.span.end_line) == (24, 25)
+    # code that holds a fence itself is quoted in a longer one
+    doc = '    def help(self):\n        """Usage:\n        ```\n        rules.add(r)\n        ```\n        """\n'
+    sent_doc = Prompt(
+        (PromptBlock("question", "q"),),
+        (CitedSpan("5", SourceSpan("pkg/doc.py", 0, len(doc), 1, 6), doc),),
+        "q",
+        "retrieve",
+    )
+    quoted = 'def help(self):\n    """Usage:\n    ```\n    rules.add(r)\n    ```\n    """'
+    (cited_doc,), _ = extract_citations(f"````python\n{quoted}\n````\n[5]\n", sent_doc)
+    assert (cited_doc.span.start_line, cited_doc.span.end_line) == (1, 6) and cited_doc.quote.startswith("def help")
     # a citation on its own line after prose is not a block's: no narrowing, the whole span
     (plain,), _ = extract_citations("The rules are kept in order.\n[4]\n", sent)
     assert (plain.span.start_line, plain.span.end_line) == (20, 25)
