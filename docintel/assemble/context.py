@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 from docintel.assemble import budget, spotlight
 from docintel.assemble.budget import CORPUS_MAP_TOKENS, LABEL_TOKENS, PASSAGE_TOKENS
 from docintel.assemble.corpus_map import build_corpus_map
-from docintel.assemble.definitions import whole_definitions
+from docintel.assemble.definitions import small_definitions, widened
 from docintel.cite.locators import span_in
 from docintel.corpus import Corpus, Document, SourceSpan
 from docintel.errors import PromptTooLongError
@@ -356,7 +356,8 @@ def _merged_hits(corpus: Corpus, hits: Sequence[Any]) -> list[tuple[SourceSpan, 
     for path in sorted(by_path, key=lambda p: order.get(p, len(order))):
         doc = corpus.document(path)
         lines = LineIndex(doc.text)
-        ranges = sorted(((*whole_definitions(doc, s), s) for s in by_path[path]), key=lambda x: (x[0], x[1]))
+        small = small_definitions(doc)
+        ranges = sorted(((*widened(small, s.start, s.end), s) for s in by_path[path]), key=lambda x: (x[0], x[1]))
         run = [ranges[0]]
         for r in ranges[1:]:
             if r[0] <= max(x[1] for x in run):

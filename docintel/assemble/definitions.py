@@ -18,22 +18,41 @@ from docintel.corpus import Corpus, Document, SourceSpan
 WHOLE_DEFINITION_CHARS = 8000
 
 
+SmallDefinitions = tuple[list[int], list[tuple[int, int]]]  # starts, and (start, end) in the same order
+
+
+def small_definitions(doc: Document) -> SmallDefinitions:
+    """The (start, end) of ``doc``'s non-variable definitions short enough to send whole, by start (none unless
+    ``doc`` is code)."""
+    spans = sorted(
+        (d.span.start, d.span.end)
+        for d in (doc.definitions if doc.kind == "code" else ())
+        if d.kind != "variable" and d.span.end - d.span.start <= WHOLE_DEFINITION_CHARS
+    )
+    return [a for a, _ in spans], spans
+
+
+def widened(small: SmallDefinitions, start: int, end: int) -> tuple[int, int]:
+    """``start..end`` grown to every small definition it overlaps. Only definitions that start less than
+    WHOLE_DEFINITION_CHARS before it can reach it, so the search is a bisected window, not a scan."""
+    starts, spans = small
+    lo, hi = start, end
+    for a, b in spans[bisect_left(starts, start - WHOLE_DEFINITION_CHARS) : bisect_left(starts, end)]:
+        if b > start:
+            lo, hi = min(lo, a), max(hi, b)
+    return lo, hi
+
+
 def whole_definitions(doc: Document, span: SourceSpan) -> tuple[int, int]:
     """``span`` widened to every small non-variable definition of ``doc`` it overlaps (code documents only)."""
-    start, end = span.start, span.end
-    if doc.kind == "code":
-        for d in doc.definitions:
-            small = d.span.end - d.span.start <= WHOLE_DEFINITION_CHARS
-            if d.kind != "variable" and small and d.span.start < span.end and d.span.end > span.start:
-                start, end = min(start, d.span.start), max(end, d.span.end)
-    return start, end
-
-
-_growth_memo: dict[str, float] = {}
+    return widened(small_definitions(doc), span.start, span.end)
 
 
 def code_with_definitions(corpus: Corpus) -> bool:
     return any(d.kind == "code" and d.definitions for d in corpus.documents)
+
+
+_growth_memo: dict[str, float] = {}
 
 
 def widening_growth(corpus: Corpus, extents: Callable[[], Iterable[tuple[str, int, int, int]]]) -> float:
@@ -47,28 +66,14 @@ def widening_growth(corpus: Corpus, extents: Callable[[], Iterable[tuple[str, in
     key = corpus.content_hash
     if key in _growth_memo:
         return _growth_memo[key]
-    # per code document: its small non-variable definitions by start (a chunk can only touch those that start
-    # less than WHOLE_DEFINITION_CHARS before it)
-    small: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
-    for d in corpus.documents:
-        if d.kind == "code" and d.definitions:
-            spans = sorted(
-                (x.span.start, x.span.end)
-                for x in d.definitions
-                if x.kind != "variable" and x.span.end - x.span.start <= WHOLE_DEFINITION_CHARS
-            )
-            small[d.path] = ([a for a, _ in spans], spans)
+    small = {d.path: small_definitions(d) for d in corpus.documents if d.kind == "code" and d.definitions}
     own = sent = 0.0
     if small:
         for path, start, end, tokens in extents():
             length = end - start
             grown = length
             if path in small and length > 0:
-                starts, spans = small[path]
-                lo, hi = start, end
-                for a, b in spans[bisect_left(starts, start - WHOLE_DEFINITION_CHARS) : bisect_left(starts, end)]:
-                    if b > start:
-                        lo, hi = min(lo, a), max(hi, b)
+                lo, hi = widened(small[path], start, end)
                 grown = hi - lo
             own += tokens
             sent += tokens * (grown / length if length > 0 else 1.0)

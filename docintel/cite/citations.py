@@ -39,12 +39,11 @@ def parse_ids(group: str) -> list[str]:
 _FENCED_BEFORE = re.compile(r"(?<!`)(`{3,})[^\n`]*\n(.*?)\n[ \t]*\1[ \t]*\n[ \t]*\Z", re.S)
 
 
-def _claim_before(text: str, pos: int) -> str:
-    """The text a citation at ``pos`` follows: back to the previous citation or the line start; for a citation
-    alone on the line after a fenced code block, the block's code. Only a citation marker ends a claim, not any
-    "]": a quoted line of code (``# type: ignore[assignment]``, ``x["k"]``) is quoted from its first character, so
-    its label starts at its first line."""
-    previous = max((m.end() for m in CITATION.finditer(text, 0, pos)), default=0)
+def _claim_before(text: str, pos: int, previous: int) -> str:
+    """The text a citation at ``pos`` follows: back to the previous citation (which ends at ``previous``) or the
+    line start; for a citation alone on the line after a fenced code block, the block's code. Only a citation
+    marker ends a claim, not any "]": a quoted line of code (``# type: ignore[assignment]``, ``x["k"]``) is quoted
+    from its first character, so its label starts at its first line."""
     start = max(text.rfind("\n", 0, pos) + 1, previous)
     claim = text[start:pos].strip().strip('"“”>*-–— ').strip()
     if not claim and start > previous:  # a citation on its own line right after a fenced block cites the block
@@ -85,8 +84,10 @@ def extract_citations(answer: str, prompt: Prompt) -> tuple[tuple[Citation, ...]
     by_id = {c.id: c for c in prompt.citations}
     citations: dict[str, Citation] = {}
     invalid: list[str] = []
+    previous = 0
     for m in CITATION.finditer(answer):
-        claim = _claim_before(answer, m.start())
+        claim = _claim_before(answer, m.start(), previous)
+        previous = m.end()
         for cid in parse_ids(m.group(1)):
             cited = by_id.get(cid)
             if cited is None:

@@ -35,10 +35,13 @@ def test_growth_is_what_whole_definitions_add_to_the_chunks_and_reaches_the_rout
         chunks = index.chunks()
         assert len(chunks) >= 2  # the function spans several chunks
         doc = corpus.document("pkg/ledger.py")
-        widened = [whole_definitions(doc, c.span) for c in chunks]
-        assert all(end - start >= len(doc.text.rstrip()) - 1 for start, end in widened)  # each grows to the whole
+        (function,) = [d for d in doc.definitions if d.name == "reconcile_ledger"]
+        whole = (function.span.start, function.span.end)
+        assert whole[1] - whole[0] >= len(doc.text.rstrip()) - 1  # the function is the file
+        grown = [(min(c.span.start, whole[0]), max(c.span.end, whole[1])) for c in chunks]  # each to all of it
+        assert [whole_definitions(doc, c.span) for c in chunks] == grown
         expected = sum(
-            c.tokens * (e - s) / (c.span.end - c.span.start) for c, (s, e) in zip(chunks, widened, strict=True)
+            c.tokens * (e - s) / (c.span.end - c.span.start) for c, (s, e) in zip(chunks, grown, strict=True)
         )
         growth = widening_growth(corpus, index.chunk_extents)
         assert growth == pytest.approx(expected / sum(c.tokens for c in chunks)) and growth > 1.5
