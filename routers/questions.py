@@ -23,7 +23,10 @@ AGGREGATE_CUES = (
     r"\bwhich (one )?of (the |these |those |our |all |my )?(\w+ )?(agreements|contracts|documents|ndas|meetings|"
     r"transcripts|files)\b",
     r"\b(do|does) any (of the )?(agreements|contracts|documents|ndas|meetings)\b",
-    r"\bhow many\b",
+    # "How many contracts ...?", "In how many meetings ...?", "... and how many times": a count over the corpus;
+    # not "Where does requests decide how many redirects to follow?", a lookup of the place that decides
+    r"^(in )?how many\b",
+    r"\bhow many (times|places|files|functions|methods|classes|callers|contracts|agreements|documents|ndas|meetings)\b",
     r"\bcount (the|all|every)\b",
     r"\benumerate\b",
     r"\bevery (function|method|class|file|time|place)\b",

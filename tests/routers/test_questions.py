@@ -13,6 +13,11 @@ from docintel.routers.questions import classify_question
         ("List every function or method in this codebase that calls `sys.exc_info(...)`.", "aggregate"),
         ("Find all places where the session cookie is set.", "aggregate"),
         ("How many contracts have a non-compete clause?", "aggregate"),
+        ("In how many meetings did the budget come up?", "aggregate"),
+        ("Where is the session cookie set, and how many times is it refreshed?", "aggregate"),
+        # "how many" inside a lookup is what the answer tells, not a count over the corpus
+        ("Where does requests decide how many redirects to follow before raising TooManyRedirects?", "lookup"),
+        ("What limits how many retries the adapter makes?", "lookup"),
         ("In meeting ES2009d: Summarize the whole meeting.", "summary"),
         ("Give me an overview of this repository.", "summary"),
         ("In meeting Bmr012: What was the general discussion?", "summary"),
